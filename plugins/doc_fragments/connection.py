@@ -1,0 +1,65 @@
+# -*- coding: utf-8 -*-
+# Copyright: ory.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """Connection options shared by every module of the collection."""
+
+    DOCUMENTATION = r"""
+options:
+  workspace_api_key:
+    description:
+      - Workspace API key (C(ory_wak_...)) for the console API.
+      - Needed by the modules that manage project API keys and list workspace API keys.
+      - If not set, the environment variable E(ORY_WORKSPACE_API_KEY) is used.
+    type: str
+  console_api_url:
+    description:
+      - Base URL of the Ory Network console API.
+      - If not set, the environment variable E(ORY_CONSOLE_API_URL) is used, then V(https://api.console.ory.sh).
+    type: str
+  project_api_key:
+    description:
+      - Project API key (C(ory_pat_...)) for the project API, where issued API keys live.
+      - If not set, the environment variable E(ORY_PROJECT_API_KEY) is used.
+    type: str
+  project_slug:
+    description:
+      - Slug of the project whose project API is called; fills the C(%s) in O(project_api_url).
+      - If not set, the environment variable E(ORY_PROJECT_SLUG) is used.
+    type: str
+  project_api_url:
+    description:
+      - Base URL of the project API, or a template with C(%s) where the project slug goes.
+      - If not set, the environment variable E(ORY_PROJECT_API_URL) is used, then V(https://%s.projects.oryapis.com).
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the TLS certificate of the API.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - Path to a PEM file of CA certificates used to verify the API's certificate.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for one HTTP response, and the budget for waiting between retries.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried after HTTP 429, 502, 503, 504 or a connection error.
+      - Reads are retried as they are. A write is never sent twice blindly; see the module's notes.
+    type: int
+    default: 5
+notes:
+  - Option values come from the task first, then from C(module_defaults) for the group C(group/ory.network.ory), then from the E(ORY_*)
+    environment variables.
+  - Credentials are never logged; error messages name the HTTP status, the API's reason code and request id, never a key.
+requirements:
+  - requests
+"""

@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright: ory.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one HTTP client of the collection, for both Ory Network planes.
+
+- console plane (api.console.ory.sh), authenticated with a workspace API key;
+- project plane (Ory Talos, <slug>.projects.oryapis.com), authenticated with a project API key.
+
+Retries: jittered exponential backoff on 429 (honouring x-ratelimit-reset / Retry-After), 502, 503, 504
+and connection errors. A request the server may have carried out (a write whose response was lost) is
+never sent again blindly: the caller passes ``recover``, which re-reads the state and either returns
+the outcome or ``None`` to send again. A 429, or a connection that could not be opened, never reached
+the API and is always safe to send again.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+
+try:
+    import requests
+    HAS_REQUESTS = True
+    REQUESTS_IMPORT_ERROR = None
+except ImportError as exc:  # pragma: no cover - exercised by the missing-library check
+    requests = None
+    HAS_REQUESTS = False
+    REQUESTS_IMPORT_ERROR = exc
+
+USER_AGENT = 'ansible-collection-ory.network/0.1.0'
+RETRY_STATUSES = (429, 502, 503, 504)
+MAX_BACKOFF = 30.0
+
+# Anything shaped like an Ory credential: prefix + body. Used to scrub every message we produce.
+_SECRET_RE = re.compile(r'\b(ory_[a-z]{2,8}_)[A-Za-z0-9_\-\.]{6,}')
+
+
+def redact(text):
+    """Replace every credential-shaped substring with its prefix and asterisks."""
+    if text is None:
+        return None
+    return _SECRET_RE.sub(lambda m: m.group(1) + '***', str(text))
+
+
+class OryApiError(Exception):
+    """An API call failed. ``str()`` is one sentence: the call, HTTP status, reason code, message, request id."""
+
+    def __init__(self, method, path, status=None, reason=None, message=None, request_id=None, body=None):
+        self.method = method
+        self.path = path
+        self.status = status
+        self.reason = reason
+        self.message = redact(message)
+        self.request_id = request_id
+        self.body = body if isinstance(body, dict) else None
+        super().__init__(self.describe())
+
+    def describe(self):
+        parts = []
+        if self.status:
+            parts.append('HTTP %s' % self.status)
+        if self.reason:
+            parts.append(self.reason)
+        head = '%s %s failed' % (self.method, self.path)
+        text = head + (': ' + ' '.join(parts) if parts else '')
+        if self.message:
+            text += ': ' + self.message.rstrip('.')
+        if self.request_id:
+            text += ' (request id %s)' % self.request_id
+        return text + '.'
+
+    def __str__(self):
+        return self.describe()
+
+    @property
+    def is_retryable(self):
+        return self.status in RETRY_STATUSES
+
+
+class OryConnectionError(OryApiError):
+    """The server could not be reached, or the connection broke before a response arrived."""
+
+    def __init__(self, method, path, cause, sent):
+        self.cause = cause
+        self.sent = sent
+        super().__init__(method, path, message=cause)
+
+    @property
+    def is_retryable(self):
+        return True
+
+
+def parse_error(method, path, response):
+    """Build an OryApiError from any of the error bodies Ory Network sends.
+
+    - console (herodot): {"error": {"id", "code", "status", "reason", "message", "request"}}
+    - Talos (AIP-193):   {"error": {"code", "status", "message", "details": [{"reason", ...}]}}
+    - edge 429: empty body, x-ratelimit-* headers
+    """
+    status = response.status_code
+    reason = message = request_id = None
+    body = None
+    try:
+        body = response.json() if response.content else None
+    except ValueError:
+        body = None
+    error = body.get('error') if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        details = error.get('details')
+        if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get('reason'):
+            reason = details[0]['reason']                       # Talos: the machine-readable code
+            message = error.get('message')
+        else:
+            if error.get('id'):
+                reason = str(error['id']).upper()               # herodot id, e.g. feature_not_available
+            elif isinstance(error.get('status'), str):
+                reason = error['status']
+            # herodot: "reason" is the human detail, "message" the generic sentence
+            texts = [t for t in (error.get('message'), error.get('reason')) if isinstance(t, str) and t]
+            message = ': '.join(texts) if texts else None
+        request_id = error.get('request') or response.headers.get('x-request-id')
+    elif isinstance(body, dict) and body.get('message'):
+        message = body.get('message')
+    if status == 429 and not message:
+        reason = reason or 'RATE_LIMITED'
+        reset = response.headers.get('x-ratelimit-reset')
+        message = 'rate limited by Ory Network' + (' (x-ratelimit-reset %ss)' % reset if reset else '')
+    if not message and not reason:
+        message = response.reason or 'no error body'
+    return OryApiError(method, path, status, reason, message, request_id, body)
+
+
+def backoff_delay(attempt, response=None, rng=random.random):
+    """Seconds to wait before retry number ``attempt`` (1-based): 0.5 s doubling, 50 % jitter, server hints win."""
+    delay = min(MAX_BACKOFF, 0.5 * (2 ** (attempt - 1)))
+    delay += delay * 0.5 * rng()
+    if response is not None:
+        for header in ('retry-after', 'x-ratelimit-reset'):
+            value = response.headers.get(header)
+            try:
+                hint = float(str(value).split(',')[0])
+            except (TypeError, ValueError):
+                continue
+            if hint > 0:
+                delay = max(delay, min(MAX_BACKOFF, hint))
+    return delay
+
+
+class OryClient:
+    """HTTP client for one plane. One requests.Session per module run (connection reuse)."""
+
+    def __init__(self, base_url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, sleep=None, session=None):
+        if not HAS_REQUESTS:
+            raise RuntimeError('requests is required')
+        self.base_url = base_url.rstrip('/')
+        self.timeout = timeout
+        self.retries = retries
+        self.sleep = sleep or time.sleep
+        self.session = session or requests.Session()
+        self.session.headers.update({'Authorization': 'Bearer %s' % api_key, 'Accept': 'application/json', 'User-Agent': USER_AGENT})
+        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.requests_sent = 0
+
+    def request(self, method, path, params=None, body=None, expected=(200,), idempotent=None, recover=None):
+        """Send one API call and return the decoded JSON body (None for an empty one).
+
+        ``idempotent`` (default: True for GET/DELETE) allows re-sending after any retryable failure.
+        For other writes, ``recover()`` is called after an ambiguous failure; its non-None result is
+        returned as the outcome, None means the write did not happen and it is sent again.
+        Raises OryApiError (or OryConnectionError) when the call fails for good.
+        """
+        if idempotent is None:
+            idempotent = method in ('GET', 'HEAD', 'DELETE')
+        attempt = 0
+        while True:
+            attempt += 1
+            failure, response = self._send(method, path, params, body)
+            if failure is None:
+                if response.status_code in expected:
+                    return self._decode(method, path, response)
+                failure = parse_error(method, path, response)
+            retryable = failure.is_retryable
+            never_reached = (response is not None and response.status_code == 429) or \
+                (isinstance(failure, OryConnectionError) and not failure.sent)
+            if not retryable or attempt > self.retries:
+                raise failure
+            self.sleep(min(backoff_delay(attempt, response), self.timeout))
+            if idempotent or never_reached:
+                continue
+            if recover is None:
+                raise failure
+            outcome = recover()
+            if outcome is not None:
+                return outcome
+
+    def _send(self, method, path, params, body):
+        url = self.base_url + path
+        kwargs = dict(params=params, timeout=self.timeout)
+        if body is not None:
+            kwargs['data'] = json.dumps(body)
+            kwargs['headers'] = {'Content-Type': 'application/json'}
+        self.requests_sent += 1
+        try:
+            return None, self.session.request(method, url, **kwargs)
+        except requests.exceptions.ConnectTimeout:
+            return OryConnectionError(method, path, 'connection to %s timed out' % self.base_url, sent=False), None
+        except requests.exceptions.SSLError as exc:
+            return OryApiError(method, path, message='TLS error talking to %s: %s' % (self.base_url, type(exc).__name__)), None
+        except requests.exceptions.ConnectionError as exc:
+            sent = not _is_connect_failure(exc)
+            what = 'connection to %s failed' % self.base_url if not sent else 'connection to %s broke before a response arrived' % self.base_url
+            return OryConnectionError(method, path, what, sent=sent), None
+        except requests.exceptions.Timeout:
+            return OryConnectionError(method, path, 'no response from %s within %ss' % (self.base_url, self.timeout), sent=True), None
+        except requests.exceptions.RequestException as exc:
+            return OryApiError(method, path, message='request failed: %s' % type(exc).__name__), None
+
+    @staticmethod
+    def _decode(method, path, response):
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise OryApiError(method, path, response.status_code, 'INVALID_RESPONSE', 'the response is not JSON') from None
+
+    def paginate(self, path, items_key, params=None, page_size=1000):
+        """Yield every item of a Talos list, following next_page_token (largest pages: fewest requests)."""
+        query = dict(params or {})
+        query['page_size'] = page_size
+        while True:
+            page = self.request('GET', path, params=query) or {}
+            for item in page.get(items_key) or []:
+                yield item
+            token = page.get('next_page_token')
+            if not token:
+                return
+            query['page_token'] = token
+
+
+def _is_connect_failure(exc):
+    """True when the TCP connection was never established (so the request was not sent)."""
+    text = repr(exc)
+    markers = ('NewConnectionError', 'Connection refused', 'Name or service not known', 'nodename nor servname', 'Failed to establish')
+    return any(marker in text for marker in markers)
+
+
+def console_client(connection, sleep=None, session=None):
+    """Client for the console plane (workspace API key)."""
+    return OryClient(connection.console_url, connection.workspace_key(), connection.validate_certs, connection.ca_path,
+                     connection.timeout, connection.retries, sleep=sleep, session=session)
+
+
+def project_client(connection, sleep=None, session=None):
+    """Client for a project's API (project API key)."""
+    return OryClient(connection.project_url, connection.project_key(), connection.validate_certs, connection.ca_path,
+                     connection.timeout, connection.retries, sleep=sleep, session=session)
