@@ -108,8 +108,8 @@ def match_one(candidates, what, id_field):
         return None
     if len(candidates) > 1:
         ids = ', '.join(sorted(str(c.get(id_field)) for c in candidates))
-        raise UsageError('%s matches %d live keys (%s); names are not unique in Ory Network, so give the id of the one to manage.'
-                        % (what, len(candidates), ids))
+        raise UsageError('%s matches %d live keys (%s); names are not unique in Ory Network, so give the id of the one to manage.' % (
+            what, len(candidates), ids))
     return candidates[0]
 
 

@@ -140,7 +140,7 @@ def backoff_delay(attempt, response=None, rng=random.random):
         for header in ('retry-after', 'x-ratelimit-reset'):
             value = response.headers.get(header)
             try:
-                hint = float(str(value).split(',')[0])
+                hint = float(str(value).split(',', maxsplit=1)[0])
             except (TypeError, ValueError):
                 continue
             if hint > 0:
@@ -232,8 +232,7 @@ class OryClient:
         query['page_size'] = page_size
         while True:
             page = self.request('GET', path, params=query) or {}
-            for item in page.get(items_key) or []:
-                yield item
+            yield from page.get(items_key) or []
             token = page.get('next_page_token')
             if not token:
                 return
