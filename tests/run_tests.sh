@@ -7,7 +7,7 @@ ROOT=$PWD
 PYVER=3.11
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
-STEPS=(lint docs-lint sanity units contract integration molecule bench)
+STEPS=(lint docs-lint sanity units contract integration examples molecule bench)
 [ $# -gt 0 ] && STEPS=("$@")
 
 # Ansible finds the collection through a link outside the repository (so linters never walk a loop).
@@ -36,6 +36,7 @@ run_step() {
     contract)    python -m pytest -q -n 2 -p no:cacheprovider tests/contract ;;
     integration) python tests/utils/with_emulator.py --integration-config "$COLL/tests/integration/integration_config.yml" -- \
                    bash -c "cd '$COLL' && ansible-test integration --local --python $PYVER --color no" ;;
+    examples)    python tests/utils/with_emulator.py --fresh -- python tests/utils/run_examples.py ;;
     molecule)    if [ -d extensions/molecule ]; then python tests/utils/with_emulator.py -- molecule test --all
                  else echo "no molecule scenarios yet"; fi ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
