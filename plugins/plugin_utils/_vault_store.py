@@ -1,0 +1,324 @@
+# -*- coding: utf-8 -*-
+# Copyright: ory.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Write new secrets into an Ansible Vault encrypted YAML vars file (controller side only).
+
+The file is a YAML mapping. Storing secret S under variable V sets ``V: S`` and
+``V_meta: {key_id, name, expires_at, last_characters, stored_at}``; other variables in the file are kept.
+
+A write is: lock a sibling ``.<name>.lock`` file, read and decrypt the current file, merge, compare
+the decrypted data (encryption is salted, so bytes always differ), and only when something changed
+encrypt, write a temporary file in the same directory, fsync it and rename it over the old file.
+Errors never quote the file content or a secret: each names the path and the cause in one sentence.
+"""
+
+from __future__ import annotations
+
+import datetime
+import fcntl
+import os
+import tempfile
+
+import yaml
+
+from ansible import constants as C
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+from ansible.parsing.vault import AnsibleVaultFormatError, VaultLib, is_encrypted
+
+META_SUFFIX = '_meta'
+META_FIELDS = ('key_id', 'name', 'expires_at', 'last_characters')
+HIDDEN = '<hidden>'
+HIDDEN_CHANGED = '<hidden, changed>'
+
+
+class VaultStoreError(Exception):
+    """The vault file cannot be read or written. The message names the path and the cause, never content."""
+
+    def __init__(self, path, cause):
+        self.path = path
+        self.cause = cause
+        super().__init__('Vault file %s: %s.' % (path, cause))
+
+
+class StoreResult:
+    """What store_secret() did (or would do, in check mode)."""
+
+    def __init__(self, path, var, changed, diff, vault_id):
+        self.path = path
+        self.var = var
+        self.changed = changed
+        self.diff = diff
+        self.vault_id = vault_id
+
+    def as_result(self):
+        """The part of the task result that tells where the secret went."""
+        return {'path': self.path, 'var': self.var, 'changed': self.changed}
+
+
+def utc_now():
+    """Now as an RFC 3339 UTC timestamp with second precision, e.g. ``2026-01-31T12:00:00Z``."""
+    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def vault_secrets_of(vault):
+    """The ``[(vault_id, VaultSecret), ...]`` list of a VaultLib-like object, or the list itself."""
+    secrets = getattr(vault, 'secrets', vault)
+    return list(secrets or [])
+
+
+def select_encrypt_secret(path, secrets, vault_id=None):
+    """Choose the ``(vault_id, secret)`` that encrypts the file.
+
+    An explicit vault_id must be loaded. Without one: the configured default encrypt identity when it is
+    loaded, else the first loaded secret.
+    """
+    if not secrets:
+        raise VaultStoreError(path, 'no vault secret is loaded in this run '
+                                    '(give one with --vault-id, --vault-password-file or an AWX Vault credential)')
+    if vault_id:
+        for candidate in secrets:
+            if candidate[0] == vault_id:
+                return candidate
+        raise VaultStoreError(path, 'vault id %r is not loaded in this run (loaded: %s)'
+                              % (vault_id, ', '.join(sorted(set(str(v) for v, dummy in secrets)))))
+    default_id = C.DEFAULT_VAULT_ENCRYPT_IDENTITY
+    if default_id:
+        for candidate in secrets:
+            if candidate[0] == default_id:
+                return candidate
+    return secrets[0]
+
+
+def check_var_name(path, var):
+    """A vault_var must be usable as an Ansible variable name."""
+    if not isinstance(var, str) or not var.isidentifier() or var.startswith('_'):
+        raise VaultStoreError(path, 'vault_var must be a valid variable name (letters, digits, underscores; not starting with a digit or _)')
+
+
+def _plain(value):
+    """Turn (possibly 2.19-tagged) data into plain built-in types that yaml.safe_dump can write."""
+    if isinstance(value, dict):
+        return dict((str(k), _plain(v)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return set(_plain(v) for v in value)
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value)
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, datetime.datetime):
+        return datetime.datetime.fromisoformat(value.isoformat())
+    if isinstance(value, datetime.date):
+        return datetime.date.fromisoformat(value.isoformat())
+    return str(value)
+
+
+def _read_bytes(path):
+    """The file's bytes, or None when it does not exist."""
+    try:
+        with open(path, 'rb') as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise VaultStoreError(path, 'the path is a directory') from None
+    except OSError as exc:
+        raise VaultStoreError(path, 'cannot be read (%s)' % (exc.strerror or type(exc).__name__)) from None
+
+
+def decrypt_vars(path, b_data, secrets):
+    """Decrypt and parse the file content. Returns ``(mapping, vault_id_used)``."""
+    if not b_data.strip():
+        raise VaultStoreError(path, 'the file is empty, not Ansible Vault encrypted')
+    if not is_encrypted(b_data):
+        raise VaultStoreError(path, 'the file is not Ansible Vault encrypted')
+    if not secrets:
+        raise VaultStoreError(path, 'no vault secret is loaded in this run to decrypt it')
+    try:
+        b_plain, used_id, dummy = VaultLib(secrets).decrypt_and_get_vault_id(b_data)
+    except AnsibleVaultFormatError:
+        raise VaultStoreError(path, 'the vault data is corrupt') from None
+    except AnsibleError:
+        raise VaultStoreError(path, 'none of the loaded vault secrets decrypts it (wrong vault password or vault id)') from None
+    try:
+        data = yaml.safe_load(to_text(b_plain, errors='surrogate_or_strict'))
+    except (yaml.YAMLError, UnicodeError):
+        # The parser's message can quote the content, so it is not passed on.
+        raise VaultStoreError(path, 'the decrypted content is not plain YAML') from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise VaultStoreError(path, 'the decrypted content is a YAML %s, not a mapping of variables' % type(data).__name__)
+    return data, used_id
+
+
+def read_vars(path, vault):
+    """Variables stored in the file (empty when it does not exist). Raises VaultStoreError."""
+    b_data = _read_bytes(path)
+    if b_data is None:
+        return {}
+    return decrypt_vars(path, b_data, vault_secrets_of(vault))[0]
+
+
+def preflight(path, var, vault, vault_id=None):
+    """Check, before any key is created, that the secret could be stored.
+
+    Vault secrets are loaded, the chosen vault id exists, the variable name is valid and an existing
+    file decrypts and parses. Raises VaultStoreError.
+    """
+    secrets = vault_secrets_of(vault)
+    check_var_name(path, var)
+    select_encrypt_secret(path, secrets, vault_id)
+    b_data = _read_bytes(path)
+    if b_data is not None:
+        decrypt_vars(path, b_data, secrets)
+    _check_writable(path)
+
+
+def _check_writable(path):
+    """The nearest existing ancestor directory must be a writable directory."""
+    directory = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(directory):
+        directory = os.path.dirname(directory)
+    if not os.path.isdir(directory):
+        raise VaultStoreError(path, '%s is not a directory' % directory)
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise VaultStoreError(path, 'directory %s is not writable' % directory)
+
+
+def _merged(current, var, secret, meta, now):
+    """The new mapping: current variables plus the secret and its metadata."""
+    new = dict(current)
+    old_meta = current.get(var + META_SUFFIX)
+    old_meta = old_meta if isinstance(old_meta, dict) else {}
+    new_meta = dict((field, meta.get(field)) for field in META_FIELDS)
+    same_key = current.get(var) == secret and old_meta.get('key_id') == new_meta['key_id']
+    new_meta['stored_at'] = old_meta.get('stored_at') if same_key and old_meta.get('stored_at') else now
+    new[var] = secret
+    new[var + META_SUFFIX] = new_meta
+    return new
+
+
+def _names_diff(path, before, after, existed):
+    """A diff that shows variable names only, never a value."""
+    def render(names, marks):
+        return ''.join('%s: %s\n' % (name, marks.get(name, HIDDEN)) for name in sorted(names))
+
+    changed = dict((name, HIDDEN_CHANGED) for name in after if before.get(name) != after[name] or name not in before)
+    return {
+        'before_header': '%s (vault)' % path if existed else '%s (vault, absent)' % path,
+        'after_header': '%s (vault)' % path,
+        'before': render(before, {}),
+        'after': render(after, changed),
+    }
+
+
+def _lock(path):
+    """Take an exclusive lock on the sibling ``.<name>.lock`` file; returns its descriptor."""
+    directory, name = os.path.split(os.path.abspath(path))
+    lock_path = os.path.join(directory, '.%s.lock' % name)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _ensure_dir(path):
+    directory = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(directory):
+        return
+    try:
+        os.makedirs(directory, mode=0o700)
+        os.chmod(directory, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(directory):
+            raise VaultStoreError(path, 'its parent is not a directory') from None
+    except OSError as exc:
+        raise VaultStoreError(path, 'cannot create its directory (%s)' % (exc.strerror or type(exc).__name__)) from None
+
+
+def _atomic_write(path, b_data):
+    """Write to a temporary file in the same directory, fsync, then rename over path (mode 0600)."""
+    directory, name = os.path.split(os.path.abspath(path))
+    fd, tmp_path = tempfile.mkstemp(prefix='.%s.' % name, suffix='.tmp', dir=directory)
+    try:
+        with os.fdopen(fd, 'wb') as handle:
+            handle.write(b_data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_path, 0o600)
+        os.replace(tmp_path, path)
+    except BaseException:
+        try:
+            os.unlink(tmp_path)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def store_secret(path, var, secret, meta, vault, vault_id=None, check_mode=False, now=None):
+    """Store ``secret`` as variable ``var`` (and ``var_meta``) in the vault file at ``path``.
+
+    meta: mapping with key_id, name, expires_at, last_characters (missing ones are stored as null).
+    vault: a VaultLib-like object with ``secrets``, or the list of ``(vault_id, VaultSecret)``.
+    vault_id: label of the loaded secret that encrypts the file; by default the one that decrypts the existing
+    file, else the configured default encrypt identity, else the first loaded one.
+    check_mode: compute changed and diff, write nothing (not even the lock file or the directory).
+    Returns a StoreResult. Raises VaultStoreError; the file is then left as it was.
+    """
+    secrets = vault_secrets_of(vault)
+    check_var_name(path, var)
+    if not isinstance(secret, str) or not secret:
+        raise VaultStoreError(path, 'there is no secret to store')
+    secret = str(secret)
+    meta = _plain(dict(meta or {}))
+    select_encrypt_secret(path, secrets, vault_id)
+
+    lock_fd = None
+    try:
+        if not check_mode:
+            _ensure_dir(path)
+            try:
+                lock_fd = _lock(path)
+            except OSError as exc:
+                raise VaultStoreError(path, 'cannot lock it (%s)' % (exc.strerror or type(exc).__name__)) from None
+        b_data = _read_bytes(path)
+        existed = b_data is not None
+        current, used_id = decrypt_vars(path, b_data, secrets) if existed else ({}, None)
+        current = _plain(current)
+        new = _merged(current, var, secret, meta, now or utc_now())
+        chosen_id, chosen_secret = select_encrypt_secret(path, secrets, vault_id or used_id)
+        changed = new != current or not existed
+        diff = _names_diff(path, current, new, existed) if changed else {}
+        if changed and not check_mode:
+            text = yaml.safe_dump(new, default_flow_style=False, sort_keys=True, allow_unicode=True)
+            try:
+                b_vault = VaultLib(secrets).encrypt(to_bytes(text), secret=chosen_secret, vault_id=chosen_id)
+                _atomic_write(path, b_vault)
+            except AnsibleError:
+                raise VaultStoreError(path, 'encryption with vault id %r failed' % chosen_id) from None
+            except OSError as exc:
+                raise VaultStoreError(path, 'cannot be written (%s)' % (exc.strerror or type(exc).__name__)) from None
+        return StoreResult(path, var, changed, diff, chosen_id)
+    finally:
+        if lock_fd is not None:
+            os.close(lock_fd)
