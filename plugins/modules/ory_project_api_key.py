@@ -1,0 +1,399 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ory.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ory_project_api_key
+short_description: Create, replace and delete Ory Network project API keys
+version_added: 0.1.0
+description:
+  - Manages the API keys of an Ory Network project (C(ory_pat_...)) through the console API, authenticated with a
+    workspace API key (O(workspace_api_key)).
+  - The console API cannot change a key in place and does not keep key names unique. This module finds the key by
+    O(id), or else by O(name), creates it when it is missing and replaces it (creates a new key, then deletes the old
+    one) when it has expired, is due for rotation (O(rotate_before)) or differs from the task and O(recreate) allows it.
+  - The secret of a key is shown by the API only once, in the answer to the create. The module returns it in RV(value)
+    only when it created a key; the action plugin of this module then hides it from the output (unless
+    O(reveal_secret=true)) and stores it in Ansible Vault when O(vault_dest) is set.
+  - A task that would create a key whose secret would be lost (neither registered, stored with O(vault_dest) nor
+    revealed) fails before anything is written.
+options:
+  name:
+    description:
+      - Name of the key. Names are not unique in Ory Network; when two keys of the project have this name, the module
+        fails and lists their ids, so that you can pick one with O(id).
+      - Required with O(state=present). With O(state=absent), give O(name) or O(id).
+    type: str
+  project_id:
+    description:
+      - ID or slug of the project whose keys are managed.
+      - If not set, the environment variable E(ORY_PROJECT_ID) is used.
+    type: str
+    required: true
+  id:
+    description:
+      - ID of the one key to manage. When set, the key is matched by its id instead of its name.
+      - With O(state=present), a key with this id must exist.
+    type: str
+  expires_at:
+    description:
+      - When the key expires, as an RFC 3339 timestamp such as V(2027-01-01T00:00:00Z).
+      - Normalised to whole seconds in UTC (C(Z)), the precision the API keeps.
+      - When the live key expires at another time, O(recreate) decides what happens.
+      - Without O(expires_at) and O(expires_in), the expiry of an existing key is not checked, and a new key never
+        expires (a replacement keeps the lifetime of the key it replaces, see O(rotate_before)).
+      - Mutually exclusive with O(expires_in).
+    type: str
+  expires_in:
+    description:
+      - Lifetime of a new key, as a duration such as V(90d), V(12h), V(1w) or V(1y).
+      - Applied only when a key is created or replaced; the expiry of an existing key is not compared with it. Use it
+        with O(rotate_before) for keys that rotate themselves.
+      - Mutually exclusive with O(expires_at).
+    type: str
+  state:
+    description:
+      - V(present) makes sure the key exists; V(absent) deletes it.
+      - With V(absent), the key is matched by O(id), else by O(name) (and two keys with that name are an error).
+    type: str
+    choices: [present, absent]
+    default: present
+  recreate:
+    description:
+      - What to do when the live key differs from the task (its O(expires_at), or its name when matched by O(id)). Keys
+        cannot be changed in place, so a change means a new key with a new secret.
+      - V(never) fails and names the live and the wanted value.
+      - V(on_change) replaces the key.
+      - V(always) replaces the key on every run.
+      - An expired key, or a key within O(rotate_before) of its expiry, is replaced whatever this option says.
+    type: str
+    choices: [never, on_change, always]
+    default: never
+  rotate_before:
+    description:
+      - Replace the key when it expires within this duration, such as V(30d) or V(12h). An expired key is always
+        replaced.
+      - The new key gets O(expires_at), else O(expires_in) from now, else the lifetime of the key it replaces (its
+        expiry minus its creation time), else no expiry.
+    type: str
+extends_documentation_fragment:
+  - ory.network.connection
+  - ory.network.secret
+  - ory.network.attributes
+  - ory.network.attributes.ACTIONS
+attributes:
+  action:
+    description: An action plugin runs on the controller; it hides the new secret and stores it in Ansible Vault.
+    support: full
+notes:
+  - One run lists the project's keys once; when nothing has to change, nothing else is sent.
+  - The create is never sent twice blindly. When its answer is lost, the module lists the keys again; a key with this
+    name that appeared meanwhile holds a secret nobody has, so it is deleted and the create is sent again.
+  - A replacement creates the new key first and deletes the old one afterwards. With O(retire_replaced=false) the old
+    key stays live and its id is returned in RV(old_key_id), so that it can be deleted once the new secret is stored.
+  - If the old key cannot be deleted after a replacement, the module still succeeds (so the new secret is not lost),
+    warns, and returns RV(old_key_retired=false).
+seealso:
+  - module: ory.network.ory_project_api_key_info
+  - module: ory.network.ory_workspace_api_key_info
+author:
+  - ory.network collection maintainers (@ory-network-ansible)
+"""
+
+EXAMPLES = r"""
+- name: Create a project API key for CI, and keep its secret in an Ansible Vault file
+  ory.network.ory_project_api_key:
+    project_id: "{{ ory_project_id }}"
+    name: ci-deploy
+    expires_in: 90d
+    rotate_before: 14d
+    vault_dest: "{{ inventory_dir }}/group_vars/all/ory_ci_key.yml"
+    vault_var: ory_ci_project_api_key
+
+- name: Create a key that expires at a fixed time and use its secret in the next task
+  ory.network.ory_project_api_key:
+    project_id: "{{ ory_project_id }}"
+    name: reporting
+    expires_at: "2027-01-01T00:00:00Z"
+    recreate: on_change
+  register: reporting_key
+
+- name: Use the new secret (only set when the key was created just now)
+  ansible.builtin.copy:
+    dest: /etc/reporting/ory.key
+    content: "{{ reporting_key.value }}"
+    mode: "0600"
+  no_log: true
+  when: reporting_key.value is defined
+
+- name: Delete the key named reporting
+  ory.network.ory_project_api_key:
+    project_id: "{{ ory_project_id }}"
+    name: reporting
+    state: absent
+
+- name: Delete one of two keys that share a name, by id
+  ory.network.ory_project_api_key:
+    project_id: "{{ ory_project_id }}"
+    id: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
+    state: absent
+"""
+
+RETURN = r"""
+api_key:
+  description:
+    - Metadata of the key (never its secret).
+    - With O(state=present), the key as it is after the run (in check mode, the key as it would be; the fields that
+      only the server sets are then null for a new key).
+    - With O(state=absent), the key that was (or would be) deleted.
+  returned: success, unless O(state=absent) and no key matched
+  type: dict
+  contains:
+    id:
+      description: ID of the key (null in check mode for a key that would be created).
+      returned: always
+      type: str
+      sample: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
+    name:
+      description: Name of the key.
+      returned: always
+      type: str
+      sample: ci-deploy
+    project_id:
+      description: ID of the project the key belongs to.
+      returned: always
+      type: str
+      sample: 6f1c2b9e-52a4-4d38-9f3a-0d6f0f6a1c55
+    owner_id:
+      description: ID of the user or identity that created the key.
+      returned: always
+      type: str
+      sample: 8a1f7c2d-0c3b-4a55-b1de-7d2f3c4b5a61
+    created_at:
+      description: When the key was created, RFC 3339 in UTC.
+      returned: always
+      type: str
+      sample: "2026-07-01T10:00:00Z"
+    updated_at:
+      description: When the key was last updated, RFC 3339 in UTC.
+      returned: always
+      type: str
+      sample: "2026-07-01T10:00:00Z"
+    expires_at:
+      description: When the key expires, RFC 3339 in UTC with whole seconds; null when it never expires.
+      returned: always
+      type: str
+      sample: "2027-01-01T00:00:00Z"
+    last_characters:
+      description: The last characters of the secret, to tell keys apart. May be empty for old keys.
+      returned: always
+      type: str
+      sample: Xy12
+    expired:
+      description: Whether the key has expired.
+      returned: always
+      type: bool
+      sample: false
+    days_to_expiry:
+      description: Whole days until the key expires (negative once expired); null when it never expires.
+      returned: always
+      type: int
+      sample: 89
+value:
+  description:
+    - The secret of the key created by this run. The API shows it only once.
+    - The action plugin hides it (C(no_log)) unless O(reveal_secret=true), and removes it from the result once it is
+      stored with O(vault_dest).
+  returned: when a key was created or replaced, and only then (never in check mode)
+  type: str
+old_key_id:
+  description: ID of the key that was (or in check mode would be) replaced by the new one.
+  returned: when a key was replaced
+  type: str
+  sample: 3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e
+old_key_retired:
+  description:
+    - Whether the replaced key was deleted. V(false) with O(retire_replaced=false), or when deleting it failed (see the
+      warning); that key then stays live until it is deleted.
+  returned: when a key was replaced
+  type: bool
+  sample: true
+"""
+
+import datetime  # noqa: E402
+
+from ansible.module_utils.basic import AnsibleModule, env_fallback  # noqa: E402
+
+from ansible_collections.ory.network.plugins.module_utils._api_keys import (  # noqa: E402
+    UsageError, expires_within, format_time, match_one, normalize_time, now, parse_duration, parse_time, run_module,
+)
+from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, console_client, redact  # noqa: E402
+from ansible_collections.ory.network.plugins.module_utils._console import (  # noqa: E402
+    create_project_key, delete_project_key, key_facts, list_project_keys,
+)
+from ansible_collections.ory.network.plugins.module_utils._options import connection_argument_spec, secret_argument_spec  # noqa: E402
+
+
+def argument_spec():
+    spec = connection_argument_spec(
+        name=dict(type='str'),
+        project_id=dict(type='str', required=True, fallback=(env_fallback, ['ORY_PROJECT_ID'])),
+        id=dict(type='str'),
+        expires_at=dict(type='str'),
+        expires_in=dict(type='str'),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        recreate=dict(type='str', default='never', choices=['never', 'on_change', 'always']),
+        rotate_before=dict(type='str'),
+    )
+    spec.update(secret_argument_spec())
+    return spec
+
+
+def _shown(value):
+    return value if value else 'never'
+
+
+def _diff_view(key):
+    if not key:
+        return {}
+    view = dict(name=key.get('name'), expires_at=key.get('expires_at'))
+    if key.get('id'):
+        view['id'] = key['id']
+    return view
+
+
+def _label(key):
+    return "project API key '%s' (id %s)" % (key.get('name'), key.get('id'))
+
+
+def _differences(live, name, expires_at):
+    """Sentences naming what differs between the live key and the task (both values)."""
+    found = []
+    if name is not None and live.get('name') != name:
+        found.append("is named '%s' but name is '%s'" % (live.get('name'), name))
+    if expires_at is not None and live.get('expires_at') != expires_at:
+        found.append('expires at %s but expires_at is %s' % (_shown(live.get('expires_at')), expires_at))
+    return found
+
+
+def _new_expiry(params, expires_at, expires_in, rotate_before, old):
+    """Expiry of the key about to be created, checked so that a run never creates a key due for replacement."""
+    current = now()
+    if expires_at is not None:
+        stamp, option = parse_time(expires_at), 'expires_at'
+    elif expires_in is not None:
+        stamp, option = current + datetime.timedelta(seconds=expires_in), 'expires_in'
+    elif old and old.get('expires_at') and old.get('created_at'):
+        lifetime = parse_time(old['expires_at']) - parse_time(old['created_at'])
+        stamp, option = current + lifetime, 'the lifetime of the replaced key'
+    else:
+        return None
+    if stamp <= current:
+        raise UsageError('%s gives the new key an expiry in the past (%s), so it would be unusable; give a later time.'
+                         % (option, format_time(stamp)))
+    if rotate_before is not None and (stamp - current).total_seconds() <= rotate_before:
+        raise UsageError('%s gives the new key an expiry (%s) within rotate_before (%s), so it would be replaced again on the next run.'
+                         % (option, format_time(stamp), params['rotate_before']))
+    return format_time(stamp)
+
+
+def run(module, connection):
+    params = module.params
+    name = params['name']
+    project = params['project_id']
+    key_id = params['id']
+    state = params['state']
+    expires_at = normalize_time(params['expires_at'], 'expires_at')
+    expires_in = parse_duration(params['expires_in'], 'expires_in')
+    rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
+
+    client = console_client(connection)
+    keys = list_project_keys(client, project)
+    if key_id:
+        live = match_one([k for k in keys if k.get('id') == key_id], 'The id %s' % key_id, 'id')
+    else:
+        live = match_one([k for k in keys if k.get('name') == name], "The name '%s'" % name, 'id')
+    before = key_facts(live) if live else None
+    result = dict(changed=False)
+
+    if state == 'absent':
+        if before:
+            result['changed'] = True
+            result['api_key'] = before
+            if not module.check_mode:
+                delete_project_key(client, project, live['id'])
+        if module._diff:
+            result['diff'] = dict(before=_diff_view(before), after={})
+        return result
+
+    if live is None and key_id:
+        raise UsageError('project %s has no API key with id %s; omit id to create a key named %s.' % (project, key_id, name))
+
+    replace_reasons = []
+    if before:
+        if before['expired']:
+            replace_reasons.append('expired')
+        elif rotate_before is not None and expires_within(before['expires_at'], rotate_before):
+            replace_reasons.append('rotate_before')
+        if params['recreate'] == 'always':
+            replace_reasons.append('always')
+        differences = _differences(before, name, expires_at)
+        if differences and not replace_reasons:
+            if params['recreate'] == 'never':
+                raise UsageError('The live %s %s, and keys cannot be changed in place; set recreate: on_change to replace it.'
+                                 % (_label(before), ' and '.join(differences)))
+            replace_reasons.append('on_change')
+        if not replace_reasons:
+            result['api_key'] = before
+            if module._diff:
+                result['diff'] = dict(before=_diff_view(before), after=_diff_view(before))
+            return result
+
+    # A key is created (new, or replacing ``live``): refuse before any write when its secret would be lost.
+    new_expiry = _new_expiry(params, expires_at, expires_in, rotate_before, before)
+    if params['secret_sink'] == 'none':
+        raise UsageError("Refusing to create project API key '%s' because the new secret would be lost; register the result, "
+                         "set vault_dest and vault_var, or set reveal_secret: true." % name)
+    result['changed'] = True
+    if module.check_mode:
+        created = dict(name=name, project_id=before.get('project_id') if before else project, expires_at=new_expiry)
+        after = key_facts(created)
+    else:
+        created = create_project_key(client, project, name, new_expiry, known_ids={k.get('id') for k in keys}) or {}
+        after = key_facts(created)
+        if not after.get('project_id'):
+            after['project_id'] = before.get('project_id') if before else project
+        if created.get('value'):
+            result['value'] = created['value']
+    result['api_key'] = after
+    if before:
+        result['old_key_id'] = before['id']
+        result['old_key_retired'] = bool(params['retire_replaced'])
+        if params['retire_replaced'] and not module.check_mode:
+            try:
+                delete_project_key(client, project, before['id'])
+            except OryApiError as exc:
+                result['old_key_retired'] = False
+                module.warn('The new key %s was created, but deleting the replaced key %s failed (%s); delete it later with state: absent and id: %s.'
+                            % (after.get('id'), before['id'], redact(str(exc)).rstrip('.'), before['id']))
+    if module._diff:
+        result['diff'] = dict(before=_diff_view(before), after=_diff_view(after))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[('expires_at', 'expires_in')],
+        required_if=[('state', 'present', ('name',))],
+        required_one_of=[('name', 'id')],
+        supports_check_mode=True,
+    )
+    run_module(module, run)
+
+
+if __name__ == '__main__':
+    main()
