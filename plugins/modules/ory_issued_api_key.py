@@ -1,0 +1,424 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ory.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: ory_issued_api_key
+short_description: Issue, update, rotate and revoke the API keys an Ory Network project issues
+version_added: 0.1.0
+description:
+  - Manages one API key issued by an Ory Network project (Ory Talos) to its users or services.
+  - The key is found by O(key_id), or else by O(name) (and O(actor_id) when given) among the project's active keys, across all pages.
+    Names are not unique in Ory Network; when two active keys share the name, the module fails and names both ids.
+  - Differences in O(name) (when the key is found by O(key_id)), O(scopes), O(metadata), O(ip_allowlist) and O(rate_limit) are
+    changed in place. O(actor_id) and O(visibility) cannot be changed; see O(recreate).
+  - A new or rotated key's secret is returned once, in RV(secret). The action plugin of this module keeps it out of the logs unless
+    O(reveal_secret=true), and can store it in Ansible Vault (O(vault_dest)).
+  - O(state=absent) revokes the key. Ory Network keeps revoked keys for audit; they cannot be used or reactivated.
+author:
+  - ory.network collection maintainers
+extends_documentation_fragment:
+  - ory.network.connection
+  - ory.network.secret
+  - ory.network.attributes
+  - ory.network.attributes.ACTIONS
+attributes:
+  action:
+    description: An action plugin runs on the controller; it hides the secret, stores it in Ansible Vault, and refuses to issue a key
+      whose secret would be lost.
+    support: full
+options:
+  name:
+    description:
+      - Name of the key. Required unless O(key_id) is given.
+      - Without O(key_id), the key is looked up by this name. With O(key_id), a different name renames the key.
+    type: str
+  key_id:
+    description:
+      - ID of the key to manage. When given, the key must exist (or O(state=absent)).
+    type: str
+  actor_id:
+    description:
+      - The user or service the key belongs to. Narrows the lookup by name.
+      - Cannot be changed on an existing key; see O(recreate).
+    type: str
+  scopes:
+    description:
+      - Scopes of the key. The order does not matter. V([]) removes every scope.
+    type: list
+    elements: str
+  metadata:
+    description:
+      - Free-form metadata of the key, compared as a whole. V({}) removes it.
+    type: dict
+  ttl:
+    description:
+      - Lifetime of a newly issued key, such as V(720h), V(30d), V(1w) or V(1y6mo). Applied only when a key is issued
+        (including replacements); an existing key keeps its expiry.
+      - When not set, the project's default lifetime applies. Ory Network never issues keys that do not expire.
+    type: str
+  visibility:
+    description:
+      - Whether the key is a secret key or a public key (public keys need a public key prefix configured in the project).
+      - Cannot be changed on an existing key; see O(recreate).
+    type: str
+    choices: [secret, public]
+  ip_allowlist:
+    description:
+      - IPv4 and IPv6 CIDRs the key may be used from. V([]) removes the restriction.
+    type: list
+    elements: str
+  rate_limit:
+    description:
+      - Rate limit policy recorded on the key. V({}) removes it.
+    type: dict
+    suboptions:
+      quota:
+        description: Requests allowed per O(rate_limit.window).
+        type: int
+      window:
+        description: The window, a duration such as V(1m), V(1h) or V(3600s) (whole seconds).
+        type: str
+  state:
+    description:
+      - V(present) makes sure an active key exists as described; V(absent) revokes it.
+    type: str
+    choices: [present, absent]
+    default: present
+  revoke_reason:
+    description:
+      - Reason recorded when O(state=absent) revokes the key. Replaced keys are always revoked as V(superseded).
+    type: str
+    choices: [key_compromise, affiliation_changed, superseded, privilege_withdrawn]
+    default: superseded
+  revoke_description:
+    description:
+      - Free-text explanation recorded with the revocation. Only allowed with O(revoke_reason=privilege_withdrawn).
+    type: str
+  rotate:
+    description:
+      - V(always) rotates the key on every run with Ory's rotate call, which returns a new key and secret with the same
+        attributes and expiry and revokes the old key at once.
+      - With O(retire_replaced=false), V(always) issues the successor itself (same attributes, the old key's remaining
+        lifetime unless O(ttl) is set) and leaves the old key active, so that it can be revoked after the new secret is stored.
+    type: str
+    choices: [never, always]
+    default: never
+  rotate_before:
+    description:
+      - Replace the key when it expires within this duration, such as V(7d). A key that has already expired is always replaced.
+      - The replacement is a newly issued key with the same attributes and a fresh O(ttl) (Ory's rotate call would keep the
+        old expiry). The old key is then revoked as V(superseded), unless O(retire_replaced=false).
+    type: str
+  recreate:
+    description:
+      - What to do when O(actor_id) or O(visibility) differ from the existing key, which cannot be changed in place.
+      - V(never) fails and names the difference. V(on_change) issues a replacement key and revokes the old one as
+        V(superseded) (unless O(retire_replaced=false)).
+    type: str
+    choices: [never, on_change]
+    default: never
+notes:
+  - Issuing sends a C(request_id), so a retry after a lost response cannot create a second key. If the original response (and so the
+    secret) was lost, the orphaned key is revoked and a new one is issued; the module never leaves a live key whose secret nobody has.
+  - Replacing a key issues the new key first and revokes the old one afterwards, so there is no moment without a working key.
+  - A key that has expired but was never revoked is found by name and replaced when O(state=present).
+seealso:
+  - module: ory.network.ory_issued_api_key_info
+  - module: ory.network.ory_api_key_verify
+"""
+
+EXAMPLES = r"""
+- name: Issue an API key for the billing service, secret stored in Ansible Vault
+  ory.network.ory_issued_api_key:
+    name: billing-service
+    actor_id: svc-billing
+    scopes: [invoices:read, invoices:write]
+    metadata:
+      team: payments
+    ttl: 90d
+    rotate_before: 14d
+    vault_dest: "{{ playbook_dir }}/vault/billing.yml"
+    vault_var: billing_api_key
+  register: billing_key
+
+- name: Issue a key and keep the secret in a registered variable (hidden from the log)
+  ory.network.ory_issued_api_key:
+    name: ci-runner
+    actor_id: svc-ci
+    scopes: [deploy]
+    ip_allowlist: [10.0.0.0/8]
+    rate_limit:
+      quota: 600
+      window: 1m
+  register: ci_key
+
+- name: Rotate a key now (new key and secret, old key revoked by Ory)
+  ory.network.ory_issued_api_key:
+    key_id: "{{ ci_key.api_key.key_id }}"
+    rotate: always
+  register: rotated
+
+- name: Revoke a compromised key
+  ory.network.ory_issued_api_key:
+    key_id: "{{ rotated.api_key.key_id }}"
+    state: absent
+    revoke_reason: key_compromise
+"""
+
+RETURN = r"""
+api_key:
+  description:
+    - The key after the task, without its secret. In check mode, the predicted key (a key about to be issued has no RV(api_key.key_id) yet).
+    - Empty when O(state=absent) found no key.
+  returned: always
+  type: dict
+  contains:
+    key_id:
+      description: ID of the key (a UUID).
+      type: str
+      sample: 3f2b8c1e-9d4a-4b6e-8f1a-2c3d4e5f6a7b
+    name:
+      description: Name of the key.
+      type: str
+      sample: billing-service
+    actor_id:
+      description: The user or service the key belongs to.
+      type: str
+      sample: svc-billing
+    scopes:
+      description: Scopes of the key.
+      type: list
+      elements: str
+      sample: [invoices:read]
+    metadata:
+      description: Metadata of the key.
+      type: dict
+      sample: {team: payments}
+    status:
+      description: V(KEY_STATUS_ACTIVE), V(KEY_STATUS_REVOKED) or V(KEY_STATUS_EXPIRED).
+      type: str
+      sample: KEY_STATUS_ACTIVE
+    visibility:
+      description: V(KEY_VISIBILITY_SECRET) or V(KEY_VISIBILITY_PUBLIC).
+      type: str
+      sample: KEY_VISIBILITY_SECRET
+    create_time:
+      description: When the key was issued (RFC 3339).
+      type: str
+      sample: "2026-07-01T10:00:00Z"
+    update_time:
+      description: When the key was last changed (RFC 3339).
+      type: str
+      sample: "2026-07-01T10:00:00Z"
+    expire_time:
+      description: When the key expires (RFC 3339). Revoking a key moves its expiry to at least 30 days after the revocation.
+      type: str
+      sample: "2026-09-29T10:00:00Z"
+    last_used_time:
+      description: When the key was last verified (updated at most once a day), or null.
+      type: str
+      sample: null
+    revocation_reason:
+      description: Why the key was revoked, such as V(REVOCATION_REASON_SUPERSEDED), or null.
+      type: str
+      sample: null
+    revocation_description:
+      description: The explanation recorded with a V(privilege_withdrawn) revocation, or null.
+      type: str
+      sample: null
+    rate_limit_policy:
+      description: The rate limit policy, or null.
+      type: dict
+      sample: {quota: 600, window: 60s, unit: requests}
+      contains:
+        quota:
+          description: Requests allowed per window.
+          type: int
+        window:
+          description: The window, in seconds with an C(s) suffix.
+          type: str
+        unit:
+          description: Always V(requests).
+          type: str
+    ip_restriction:
+      description: Where the key may be used from.
+      type: dict
+      sample: {allowed_cidrs: [10.0.0.0/8]}
+      contains:
+        allowed_cidrs:
+          description: Allowed CIDRs; empty means no restriction.
+          type: list
+          elements: str
+    days_to_expiry:
+      description: Whole days until the key expires (negative once expired).
+      type: int
+      sample: 89
+secret:
+  description:
+    - The secret of the key just issued or rotated. It is shown only this once and cannot be read again.
+    - The action plugin hides it from the log unless O(reveal_secret=true), and removes it from the result after storing it
+      with O(vault_dest).
+  returned: when a key was issued or rotated (not in check mode)
+  type: str
+  sample: ory_ak_v1_...
+old_key_id:
+  description:
+    - ID of the key that was replaced (by rotation, expiry replacement or O(recreate)).
+    - With O(retire_replaced=false) it is still active, and is revoked by the action plugin once the new secret is stored.
+  returned: when a key was replaced
+  type: str
+  sample: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.ory.network.plugins.module_utils._api_keys import UsageError, expires_within, parse_duration, run_module
+from ansible_collections.ory.network.plugins.module_utils._client import project_client
+from ansible_collections.ory.network.plugins.module_utils._options import OptionError, connection_argument_spec, secret_argument_spec
+from ansible_collections.ory.network.plugins.module_utils._talos import (
+    EXPIRED, REVOKE_REASONS, REVOKED, Desired, Talos, diff_view, effective_status, present_key, remaining_ttl,
+    revoke_reason_value,
+)
+
+LOST_SECRET = ('The new secret would be lost: register the result, set vault_dest and vault_var, or set reveal_secret: true.')
+
+
+def argument_spec():
+    spec = connection_argument_spec(
+        name=dict(type='str'),
+        key_id=dict(type='str'),
+        actor_id=dict(type='str'),
+        scopes=dict(type='list', elements='str'),
+        metadata=dict(type='dict'),
+        ttl=dict(type='str'),
+        visibility=dict(type='str', choices=['secret', 'public']),
+        ip_allowlist=dict(type='list', elements='str'),
+        rate_limit=dict(type='dict', options=dict(quota=dict(type='int'), window=dict(type='str'))),
+        state=dict(type='str', default='present', choices=['present', 'absent']),
+        revoke_reason=dict(type='str', default='superseded', choices=list(REVOKE_REASONS)),
+        revoke_description=dict(type='str'),
+        rotate=dict(type='str', default='never', choices=['never', 'always']),
+        rotate_before=dict(type='str'),
+        recreate=dict(type='str', default='never', choices=['never', 'on_change']),
+    )
+    spec.update(secret_argument_spec())
+    return spec
+
+
+def run(module, connection):
+    params = module.params
+    if params['revoke_description'] and params['revoke_reason'] != 'privilege_withdrawn':
+        raise OptionError('revoke_description is only allowed with revoke_reason: privilege_withdrawn.')
+    rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
+    desired = Desired(params)
+    talos = Talos(project_client(connection))
+
+    if params['key_id']:
+        key = talos.get(params['key_id'])
+        if key is None and params['state'] == 'present':
+            raise UsageError("key_id '%s' is not an issued API key of this project." % params['key_id'])
+    else:
+        key = talos.find_live(params['name'], params['actor_id'])
+
+    if params['state'] == 'absent':
+        return absent(module, talos, key)
+    if key is not None and key.get('status') == REVOKED:
+        raise UsageError("Key %s is revoked and cannot be used again; leave out key_id to issue a new key." % key['key_id'])
+    return present(module, talos, desired, key, rotate_before)
+
+
+def absent(module, talos, key):
+    """Revoke the key. An already revoked key (by key_id) or no active key with the name: nothing to do."""
+    params = module.params
+    if key is None or key.get('status') == REVOKED or (not params['key_id'] and effective_status(key) == EXPIRED):
+        return dict(changed=False, api_key=present_key(key) if key else {})
+    if module.check_mode:
+        after = dict(key, status=REVOKED, revocation_reason=revoke_reason_value(params['revoke_reason']),
+                     revocation_description=params['revoke_description'])
+    else:
+        talos.revoke(key['key_id'], params['revoke_reason'], params['revoke_description'])
+        after = talos.get(key['key_id']) or dict(key, status=REVOKED)
+    return dict(changed=True, api_key=present_key(after), diff=dict(before=diff_view(key), after=diff_view(after)))
+
+
+def plan(params, desired, key, rotate_before):
+    """Decide what to do with the key: (action, mutable changes). Actions: None, patch, issue, replace, rotate."""
+    if key is None:
+        return 'issue', {}
+    immutable = desired.immutable_changes(key)
+    changes = desired.mutable_changes(key, rename=bool(params['key_id']))
+    if immutable:
+        if params['recreate'] != 'on_change':
+            raise UsageError('Key %s differs in %s, which cannot be changed in place; set recreate: on_change to replace the key.'
+                             % (key['key_id'], ' and '.join(immutable)))
+        return 'replace', changes
+    if params['rotate'] == 'always':
+        return 'rotate', changes
+    if effective_status(key) == EXPIRED or (rotate_before is not None and expires_within(key.get('expire_time'), rotate_before)):
+        return 'replace', changes
+    if changes:
+        return 'patch', changes
+    return None, changes
+
+
+def present(module, talos, desired, key, rotate_before):
+    params = module.params
+    action, changes = plan(params, desired, key, rotate_before)
+    if action is None:
+        return dict(changed=False, api_key=present_key(key))
+    if action in ('issue', 'replace', 'rotate') and params['secret_sink'] == 'none':
+        raise UsageError(LOST_SECRET)
+
+    result = dict(changed=True)
+    retire = params['retire_replaced']
+    secret = None
+    if action == 'patch':
+        after = dict(key, **changes) if module.check_mode else talos.patch(key['key_id'], changes)
+    elif action == 'issue':
+        if module.check_mode:
+            after = desired.predicted()
+        else:
+            after, secret = talos.issue(desired.issue_body())
+    elif action == 'rotate' and retire:
+        # Ory's :rotate: same attributes (overridden by the changes) and expiry; the server revokes the old key.
+        overrides = dict((path, value if value is not None else {}) for path, value in changes.items())
+        if module.check_mode:
+            after = dict(key, key_id=None, create_time=None, update_time=None, last_used_time=None, **changes)
+        else:
+            after, secret, dummy = talos.rotate(key, overrides)
+        result['old_key_id'] = key['key_id']
+    else:
+        # replace (immutable change, expiring or expired key), or rotate that must keep the old key active:
+        # issue the successor first, then retire the old key unless retire_replaced is false.
+        base = dict(key, **changes)
+        ttl = desired.ttl or (remaining_ttl(key) if action == 'rotate' else None)
+        if module.check_mode:
+            after = desired.predicted(base, ttl)
+        else:
+            after, secret = talos.issue(desired.issue_body(base, ttl))
+            if retire:
+                talos.revoke(key['key_id'], 'superseded')
+        result['old_key_id'] = key['key_id']
+
+    result['api_key'] = present_key(after)
+    if secret is not None:
+        result['secret'] = secret
+    result['diff'] = dict(before=diff_view(key), after=diff_view(after))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        required_one_of=[('name', 'key_id')],
+        supports_check_mode=True,
+    )
+    run_module(module, run)
+
+
+if __name__ == '__main__':
+    main()
