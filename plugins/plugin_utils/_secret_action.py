@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: ory.network contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Controller side of the modules that can return a new secret: the secret rules, written once.
+
+- A task whose secret would be neither registered, stored (vault_dest) nor revealed runs the module with
+  ``secret_sink=none``: the module then refuses to create or rotate a key.
+- With vault_dest, the vault file is checked before the module runs, the new secret is stored after it,
+  and the secret is removed from the result.
+- A secret left in the result (registered only) is hidden from output with ``_ansible_no_log``,
+  unless reveal_secret is true.
+- No message, warning or error text ever contains a secret.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, preflight, store_secret
+
+try:
+    from ansible.parsing.vault import VaultSecretsContext
+except ImportError:  # ansible-core < 2.19
+    VaultSecretsContext = None
+
+ACTION_OPTIONS = ('reveal_secret', 'vault_dest', 'vault_var', 'vault_id')
+
+
+class SecretActionBase(ActionBase):
+    """Runs a key module and applies the secret rules to its result.
+
+    Subclasses set MODULE (the module's FQCN) and SECRET_KEY (the result key of the secret), and may override
+    key_meta() to read the key's metadata from the result.
+    """
+
+    MODULE = ''
+    SECRET_KEY = ''
+    # Result keys of the metadata inside result['api_key'], in the order key_id, name, expires_at, last_characters.
+    META_KEYS = ('id', 'name', 'expires_at', 'last_characters')
+
+    _supports_check_mode = True
+    _supports_async = False
+
+    def key_meta(self, result, secret):
+        """The metadata stored next to the secret: key_id, name, expires_at, last_characters."""
+        api_key = result.get('api_key')
+        api_key = api_key if isinstance(api_key, dict) else {}
+        meta = dict((field, api_key.get(key)) for field, key in zip(('key_id', 'name', 'expires_at', 'last_characters'), self.META_KEYS))
+        if not meta['last_characters']:
+            meta['last_characters'] = secret[-4:]
+        return meta
+
+    def loaded_vault_secrets(self):
+        """The vault secrets loaded in this run, as ``[(vault_id, VaultSecret), ...]``.
+
+        The CLI gives them to the DataLoader (set_vault_secrets), which the worker process inherits;
+        ansible-core 2.19 also keeps them in VaultSecretsContext.
+        """
+        vault = getattr(self._loader, '_vault', None)
+        secrets = list(getattr(vault, 'secrets', None) or [])
+        if not secrets and VaultSecretsContext is not None:
+            context = VaultSecretsContext.current(optional=True)
+            secrets = list(getattr(context, 'secrets', None) or [])
+        return secrets
+
+    def _vault_path(self, path):
+        path = os.path.expandvars(os.path.expanduser(str(path)))
+        if not os.path.isabs(path):
+            path = os.path.join(self._loader.get_basedir(), path)
+        return os.path.normpath(path)
+
+    def _options(self):
+        """Read and check the action-side options. Returns (reveal, vault_dest, vault_var, vault_id) or raises ValueError."""
+        args = self._task.args
+        try:
+            reveal = boolean(args.get('reveal_secret', False), strict=True)
+        except TypeError:
+            raise ValueError('reveal_secret must be a boolean.') from None
+        vault_dest, vault_var, vault_id = (args.get(name) for name in ('vault_dest', 'vault_var', 'vault_id'))
+        if vault_dest and not vault_var:
+            raise ValueError('vault_var is required when vault_dest is set: it names the variable that holds the secret in the vault file.')
+        if vault_var and not vault_dest:
+            raise ValueError('vault_dest is required when vault_var is set: it is the vault file the secret is stored in.')
+        if vault_id and not vault_dest:
+            raise ValueError('vault_id only applies together with vault_dest and vault_var.')
+        for name, value in (('vault_dest', vault_dest), ('vault_var', vault_var), ('vault_id', vault_id)):
+            if value is not None and not isinstance(value, str):
+                raise ValueError('%s must be a string.' % name)
+        return reveal, (self._vault_path(vault_dest) if vault_dest else None), vault_var, vault_id
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        del tmp
+
+        try:
+            reveal, vault_dest, vault_var, vault_id = self._options()
+        except ValueError as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+
+        secrets = self.loaded_vault_secrets()
+        if vault_dest:
+            try:
+                preflight(vault_dest, vault_var, secrets, vault_id)
+            except VaultStoreError as exc:
+                result.update(failed=True, msg='Nothing was changed: the new secret could not be stored. %s' % exc)
+                return result
+
+        sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
+        module_args = dict(self._task.args)
+        module_args['secret_sink'] = sink
+        try:
+            module_result = self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        result.update(module_result)
+
+        secret = result.get(self.SECRET_KEY)
+        if not secret:
+            return result
+        secret = str(secret)
+
+        if vault_dest:
+            self._store(result, secret, vault_dest, vault_var, vault_id, secrets)
+            # Stored (or the task failed saying so): the secret leaves the result either way, even with reveal_secret.
+            del result[self.SECRET_KEY]
+        elif not reveal:
+            # Only registered: the variable keeps the secret, the output (callbacks, -v, AWX events) does not show it.
+            result['_ansible_no_log'] = True
+        return result
+
+    def _store(self, result, secret, vault_dest, vault_var, vault_id, secrets):
+        """Store the secret in the vault file; on failure mark the task failed with a message that names the key id and the path."""
+        meta = self.key_meta(result, secret)
+        try:
+            stored = store_secret(vault_dest, vault_var, secret, meta, secrets, vault_id=vault_id, check_mode=bool(self._task.check_mode))
+        except VaultStoreError as exc:
+            result.update(
+                failed=True,
+                changed=True,
+                vault={'path': vault_dest, 'var': vault_var, 'changed': False},
+                msg='Key %s was created or rotated, but its secret could not be stored in %s: %s. '
+                    'The secret is not kept anywhere else. Fix the cause and run again: the next run repairs it '
+                    '(a live key whose secret is missing from the vault file is rotated or replaced, and the new secret stored).'
+                    % (meta.get('key_id') or '(unknown id)', vault_dest, exc.cause),
+            )
+            return
+        result['vault'] = stored.as_result()
+        result['changed'] = bool(result.get('changed')) or stored.changed
+        if self._task.diff and stored.diff:
+            result['diff'] = self._merge_diffs(result.get('diff'), stored.diff)
+
+    @staticmethod
+    def _merge_diffs(module_diff, vault_diff):
+        """One diff list: the module's diff(s) then the vault file's (names only)."""
+        if not module_diff:
+            return vault_diff
+        diffs = list(module_diff) if isinstance(module_diff, list) else [module_diff]
+        diffs.append(vault_diff)
+        return diffs
