@@ -289,7 +289,8 @@ def store_secret(path, var, secret, meta, vault, vault_id=None, check_mode=False
     check_var_name(path, var)
     if not isinstance(secret, str) or not secret:
         raise VaultStoreError(path, 'there is no secret to store')
-    secret = str(secret)
+    # Plain str copies: ansible-core 2.19 tags strings, and yaml.safe_dump cannot write tagged ones.
+    path, var, secret = str(path), str(var), str(secret)
     meta = _plain(dict(meta or {}))
     select_encrypt_secret(path, secrets, vault_id)
 
@@ -310,7 +311,7 @@ def store_secret(path, var, secret, meta, vault, vault_id=None, check_mode=False
         changed = new != current or not existed
         diff = _names_diff(path, current, new, existed) if changed else {}
         if changed and not check_mode:
-            text = yaml.safe_dump(new, default_flow_style=False, sort_keys=True, allow_unicode=True)
+            text = yaml.safe_dump(_plain(new), default_flow_style=False, sort_keys=True, allow_unicode=True)
             try:
                 b_vault = VaultLib(secrets).encrypt(to_bytes(text), secret=chosen_secret, vault_id=chosen_id)
                 _atomic_write(path, b_vault)
