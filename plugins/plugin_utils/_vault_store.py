@@ -128,6 +128,8 @@ def _read_bytes(path):
         return None
     except IsADirectoryError:
         raise VaultStoreError(path, 'the path is a directory') from None
+    except NotADirectoryError:
+        raise VaultStoreError(path, 'a parent of it is not a directory') from None
     except OSError as exc:
         raise VaultStoreError(path, 'cannot be read (%s)' % (exc.strerror or type(exc).__name__)) from None
 
