@@ -35,23 +35,32 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Issue a key for a smoke test
+- name: Make sure a smoke-test key exists, its secret stored in Ansible Vault
   ory.network.ory_issued_api_key:
     name: smoke-test
     actor_id: svc-smoke
-    ttl: 1h
-  register: smoke_key
+    scopes: [smoke]
+    ttl: 7d
+    rotate_before: 1d
+    vault_dest: vault/smoke-test.yml
+    vault_var: smoke_api_key
 
-- name: Verify the new key
+- name: Load the stored secret
+  ansible.builtin.include_vars:
+    file: "{{ playbook_dir }}/vault/smoke-test.yml"
+  no_log: true
+
+- name: Verify the key as a service would
   ory.network.ory_api_key_verify:
-    credential: "{{ smoke_key.secret }}"
+    credential: "{{ smoke_api_key }}"
   register: verified
 
-- name: Fail unless the key is valid
+- name: Fail unless the key is valid and has the expected scope
   ansible.builtin.assert:
     that:
       - verified.is_valid
-      - verified.key_id == smoke_key.api_key.key_id
+      - "'smoke' in verified.scopes"
+    fail_msg: "The key is not valid: {{ verified.error_code }}"
 """
 
 RETURN = r"""

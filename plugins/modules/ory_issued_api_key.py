@@ -132,7 +132,7 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Issue an API key for the billing service, secret stored in Ansible Vault
+- name: Issue an API key for the billing service and store its secret in Ansible Vault
   ory.network.ory_issued_api_key:
     name: billing-service
     actor_id: svc-billing
@@ -141,11 +141,10 @@ EXAMPLES = r"""
       team: payments
     ttl: 90d
     rotate_before: 14d
-    vault_dest: "{{ playbook_dir }}/vault/billing.yml"
+    vault_dest: vault/billing.yml
     vault_var: billing_api_key
-  register: billing_key
 
-- name: Issue a key and keep the secret in a registered variable (hidden from the log)
+- name: Issue a key and keep the secret in a registered variable (hidden from the output)
   ory.network.ory_issued_api_key:
     name: ci-runner
     actor_id: svc-ci
@@ -156,17 +155,26 @@ EXAMPLES = r"""
       window: 1m
   register: ci_key
 
-- name: Rotate a key now (new key and secret, old key revoked by Ory)
+- name: Change the metadata of that key in place (same key, same secret)
   ory.network.ory_issued_api_key:
     key_id: "{{ ci_key.api_key.key_id }}"
-    rotate: always
-  register: rotated
+    metadata:
+      owner: platform-team
 
-- name: Revoke a compromised key
+- name: Rotate the key on demand (ansible-playbook -e rotate_ci_key=true); Ory revokes the old key
   ory.network.ory_issued_api_key:
-    key_id: "{{ rotated.api_key.key_id }}"
+    name: ci-runner
+    actor_id: svc-ci
+    rotate: always
+  register: rotated_ci_key
+  when: rotate_ci_key | default(false) | bool
+
+- name: Revoke the key of a decommissioned service
+  ory.network.ory_issued_api_key:
+    name: legacy-reporting
+    actor_id: svc-reporting
     state: absent
-    revoke_reason: key_compromise
+    revoke_reason: affiliation_changed
 """
 
 RETURN = r"""
