@@ -221,6 +221,27 @@ old_key_retired:
   returned: when a key was replaced
   type: bool
   sample: true
+vault:
+  description:
+    - Where the action plugin stored the new secret. The secret itself is then removed from the result.
+  returned: when O(vault_dest) is set and a key was created or replaced
+  type: dict
+  contains:
+    path:
+      description: Absolute path of the vault file.
+      returned: always
+      type: path
+      sample: /srv/ansible/group_vars/all/ory_ci_key.yml
+    var:
+      description: Name of the variable that holds the secret (O(vault_var)).
+      returned: always
+      type: str
+      sample: ory_ci_project_api_key
+    changed:
+      description: Whether the vault file was (or in check mode would be) written.
+      returned: always
+      type: bool
+      sample: true
 """
 
 import datetime  # noqa: E402
