@@ -163,6 +163,15 @@ def parse_ip_restriction(value):
     return cidrs
 
 
+def populated(name: str, value) -> bool:
+    """Whether a PATCH body value counts as set when deriving the mask (proto3 enum zero values do not)."""
+    if value is None:
+        return False
+    if name in ('status', 'visibility', 'revocation_reason'):
+        return value not in (0, KEY_STATUSES[0], VISIBILITIES[0], REASONS[0])
+    return True
+
+
 def check_key_id(key_id: str):
     try:
         uuid.UUID(key_id)
@@ -432,7 +441,7 @@ class TalosApi:
         if isinstance(body.get('issued_api_key'), dict):
             body = body['issued_api_key']
         if not paths:
-            paths = [name for name in ISSUED_KEY_FIELDS if name != 'key_id' and body.get(name) is not None]
+            paths = [name for name in ISSUED_KEY_FIELDS if name != 'key_id' and populated(name, body.get(name))]
             for path in paths:
                 if path not in MUTABLE_PATHS:
                     raise bad_request('field %s cannot be updated; mutable fields: %s' % (json.dumps(path), ', '.join(MUTABLE_PATHS)))
