@@ -42,6 +42,14 @@ options:
       - By default, the vault id that decrypts the existing file; for a new file, the configured default encrypt identity
         (C(DEFAULT_VAULT_ENCRYPT_IDENTITY)) when it is loaded, else the first loaded vault secret.
     type: str
+  retire_replaced:
+    description:
+      - Whether the key that a new key replaces (rotation, expiry replacement, recreation) is retired by the module in the same run;
+        a project API key is deleted, an issued API key is revoked.
+      - V(false) leaves the old key live and returns its id in C(old_key_id), so that it can be retired once the new secret is stored
+        (so there is no gap; clients keep working until they have the new secret).
+    type: bool
+    default: true
   secret_sink:
     description:
       - Set by the action plugin; a value given in the task is replaced.

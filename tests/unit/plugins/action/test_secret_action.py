@@ -90,8 +90,11 @@ def test_registered_only_keeps_the_secret_but_hides_the_output(make_action):
 
 
 def test_not_registered_nor_stored_nor_revealed_asks_the_module_to_refuse(make_action):
-    refusal = {'failed': True, 'changed': False, 'msg': 'The new secret would be lost: register the result, set vault_dest and vault_var, '
-                                                       'or set reveal_secret: true.'}
+    refusal = {
+        'failed': True,
+        'changed': False,
+        'msg': 'The new secret would be lost: register the result, set vault_dest and vault_var, or set reveal_secret: true.',
+    }
     action = make_action({'name': 'ci', 'secret_sink': 'result'}, module_result=refusal)
     result = action.run(task_vars={})
     assert action._execute_module.calls[0]['module_args']['secret_sink'] == 'none'
