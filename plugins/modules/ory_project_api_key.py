@@ -230,7 +230,7 @@ vault:
     path:
       description: Absolute path of the vault file.
       returned: always
-      type: path
+      type: str
       sample: /srv/ansible/group_vars/all/ory_ci_key.yml
     var:
       description: Name of the variable that holds the secret (O(vault_var)).
