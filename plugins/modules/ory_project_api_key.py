@@ -104,40 +104,39 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Create a project API key for CI, and keep its secret in an Ansible Vault file
+# The connection (workspace_api_key, console_api_url) and project_id come from module_defaults for
+# group/ory.network.ory or from the ORY_* environment variables.
+
+- name: Create a project API key for CI, keep its secret in an Ansible Vault file, renew it 14 days before it expires
   ory.network.ory_project_api_key:
-    project_id: "{{ ory_project_id }}"
     name: ci-deploy
     expires_in: 90d
     rotate_before: 14d
-    vault_dest: "{{ inventory_dir }}/group_vars/all/ory_ci_key.yml"
+    vault_dest: vault/ory_ci_key.yml
     vault_var: ory_ci_project_api_key
 
-- name: Create a key that expires at a fixed time and use its secret in the next task
+- name: Create a key that expires at a fixed time, and replace it when that time changes
   ory.network.ory_project_api_key:
-    project_id: "{{ ory_project_id }}"
     name: reporting
-    expires_at: "2027-01-01T00:00:00Z"
+    expires_at: "2030-01-01T00:00:00Z"
     recreate: on_change
   register: reporting_key
 
 - name: Use the new secret (only set when the key was created just now)
   ansible.builtin.copy:
-    dest: /etc/reporting/ory.key
+    dest: "{{ playbook_dir }}/reporting.key"
     content: "{{ reporting_key.value }}"
     mode: "0600"
   no_log: true
   when: reporting_key.value is defined
 
-- name: Delete the key named reporting
+- name: Delete the key named legacy-deploy
   ory.network.ory_project_api_key:
-    project_id: "{{ ory_project_id }}"
-    name: reporting
+    name: legacy-deploy
     state: absent
 
 - name: Delete one of two keys that share a name, by id
   ory.network.ory_project_api_key:
-    project_id: "{{ ory_project_id }}"
     id: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
     state: absent
 """

@@ -43,9 +43,11 @@ author:
 """
 
 EXAMPLES = r"""
+# The connection (workspace_api_key, console_api_url) and project_id come from module_defaults for
+# group/ory.network.ory or from the ORY_* environment variables.
+
 - name: List every API key of the project
   ory.network.ory_project_api_key_info:
-    project_id: "{{ ory_project_id }}"
   register: project_keys
 
 - name: Show the keys that expire within 30 days
@@ -55,9 +57,9 @@ EXAMPLES = r"""
   loop_control:
     label: "{{ item.id }}"
 
-- name: Look up the keys named ci-deploy
+- name: Look up the keys named ci-deploy in a project given by its slug
   ory.network.ory_project_api_key_info:
-    project_id: "{{ ory_project_id }}"
+    project_id: "{{ lookup('ansible.builtin.env', 'ORY_PROJECT_SLUG') }}"
     name: ci-deploy
   register: ci_keys
 """

@@ -46,16 +46,19 @@ author:
 """
 
 EXAMPLES = r"""
+# The connection (workspace_api_key, console_api_url) and workspace_id come from module_defaults for
+# group/ory.network.ory or from the ORY_* environment variables.
+
 - name: List the workspace API keys
   ory.network.ory_workspace_api_key_info:
-    workspace_id: "{{ ory_workspace_id }}"
   register: workspace_keys
 
-- name: Fail when a workspace API key expires within 14 days
-  ansible.builtin.assert:
-    that:
-      - workspace_keys.api_keys | selectattr('days_to_expiry', 'ne', None) | selectattr('days_to_expiry', 'lt', 14) | list | length == 0
-    fail_msg: A workspace API key expires soon; create a new one in the Ory Console.
+- name: Warn about workspace API keys that expire within 14 days (renew them in the Ory Console)
+  ansible.builtin.debug:
+    msg: "{{ item.name }} ({{ item.id }}) expires in {{ item.days_to_expiry }} days"
+  loop: "{{ workspace_keys.api_keys | selectattr('days_to_expiry', 'ne', None) | selectattr('days_to_expiry', 'lt', 14) }}"
+  loop_control:
+    label: "{{ item.id }}"
 
 - name: Show the key this playbook runs with
   ansible.builtin.debug:
