@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 
+from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
@@ -137,7 +138,9 @@ class SecretActionBase(ActionBase):
         meta = self.key_meta(result, secret)
         try:
             stored = store_secret(vault_dest, vault_var, secret, meta, secrets, vault_id=vault_id, check_mode=bool(self._task.check_mode))
-        except VaultStoreError as exc:
+        except (VaultStoreError, AnsibleError, OSError, TypeError, ValueError) as exc:
+            # Only VaultStoreError text is known to be free of content; anything else is named by its type.
+            cause = exc.cause if isinstance(exc, VaultStoreError) else 'unexpected %s' % type(exc).__name__
             result.update(
                 failed=True,
                 changed=True,
@@ -145,7 +148,7 @@ class SecretActionBase(ActionBase):
                 msg='Key %s was created or rotated, but its secret could not be stored in %s: %s. '
                     'The secret is not kept anywhere else. Fix the cause and run again: the next run repairs it '
                     '(a live key whose secret is missing from the vault file is rotated or replaced, and the new secret stored).'
-                    % (meta.get('key_id') or '(unknown id)', vault_dest, exc.cause),
+                    % (meta.get('key_id') or '(unknown id)', vault_dest, cause),
             )
             return
         result['vault'] = stored.as_result()

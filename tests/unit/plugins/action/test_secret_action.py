@@ -223,6 +223,18 @@ def test_store_failure_names_the_key_and_path_never_the_secret(make_action, tmp_
     assert SECRET not in repr(result)
 
 
+def test_unexpected_store_error_is_named_by_type_only(make_action, tmp_path, monkeypatch):
+    def broken_store(*args, **kwargs):
+        raise TypeError('bad value %s' % args[2])
+
+    monkeypatch.setattr(_secret_action, 'store_secret', broken_store)
+    result = make_action({'name': 'ci', 'vault_dest': str(tmp_path / 'ci.yml'), 'vault_var': 'ci_key'}).run(task_vars={})
+    assert result['failed'] is True
+    assert 'unexpected TypeError' in result['msg']
+    assert 'key-1' in result['msg']
+    assert SECRET not in repr(result)
+
+
 def test_store_failure_from_a_real_write_error(make_action, tmp_path, monkeypatch):
     dest = str(tmp_path / 'ci.yml')
 
