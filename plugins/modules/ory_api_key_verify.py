@@ -14,7 +14,7 @@ description:
   - An invalid, expired or revoked key is not a task failure; see RV(is_valid) and RV(error_code).
   - Nothing is changed. The verify call is read-only, so it also runs in check mode.
 author:
-  - ory.network collection maintainers
+  - ory.network collection maintainers (@ory-network-ansible)
 extends_documentation_fragment:
   - ory.network.connection
   - ory.network.attributes

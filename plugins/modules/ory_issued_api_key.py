@@ -19,7 +19,7 @@ description:
     O(reveal_secret=true), and can store it in Ansible Vault (O(vault_dest)).
   - O(state=absent) revokes the key. Ory Network keeps revoked keys for audit; they cannot be used or reactivated.
 author:
-  - ory.network collection maintainers
+  - ory.network collection maintainers (@ory-network-ansible)
 extends_documentation_fragment:
   - ory.network.connection
   - ory.network.secret

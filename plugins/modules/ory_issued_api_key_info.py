@@ -13,7 +13,7 @@ description:
   - Returns the API keys an Ory Network project (Ory Talos) has issued, optionally narrowed by id, name, actor and status.
   - Reads every page of the list. Secrets are never returned; Ory Network does not keep them readable.
 author:
-  - ory.network collection maintainers
+  - ory.network collection maintainers (@ory-network-ansible)
 extends_documentation_fragment:
   - ory.network.connection
   - ory.network.attributes
