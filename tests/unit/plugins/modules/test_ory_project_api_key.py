@@ -476,3 +476,39 @@ def test_credentials_never_sent_in_output(console, capsys):
     result = ok(console, capsys)
     assert console.workspace_api_key not in str(result)
     assert result['invocation']['module_args']['workspace_api_key'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
+
+
+# ---- the matrix: expiry same/different x recreate x check mode ---------------------------------------------------
+
+@pytest.mark.parametrize('check', [False, True])
+@pytest.mark.parametrize('recreate', ['never', 'on_change', 'always'])
+@pytest.mark.parametrize('same', [True, False])
+def test_expiry_recreate_matrix(console, capsys, same, recreate, check):
+    old = console.add_project_key('ci', expires_at='2031-01-01T00:00:00Z')
+    wanted = '2031-01-01T00:00:00Z' if same else '2032-01-01T00:00:00Z'
+    result, code = run(console, capsys, check=check, expires_at=wanted, recreate=recreate)
+    replaced = recreate == 'always' or (not same and recreate == 'on_change')
+    if not same and recreate == 'never':
+        assert code == 1 and '2031-01-01T00:00:00Z' in result['msg'] and '2032-01-01T00:00:00Z' in result['msg']
+    else:
+        assert code == 0, result.get('msg')
+        check_return_doc(module, result)
+        assert result['changed'] is replaced
+        assert (result.get('old_key_id') == old['id']) is replaced
+        assert ('value' in result) is (replaced and not check)
+        assert result['api_key']['expires_at'] == wanted
+    if check or not replaced:
+        assert console.http.writes() == []
+        assert [k['id'] for k in console.live_project_keys()] == [old['id']]
+    else:
+        live = console.live_project_keys()
+        assert len(live) == 1 and live[0]['id'] != old['id'] and live[0]['expires_at'] == wanted
+
+
+def test_return_doc_check_catches_undocumented_keys():
+    with pytest.raises(AssertionError, match='undocumented'):
+        check_return_doc(module, {'changed': True, 'api_key': {'id': 'x', 'surprise': 1}})
+    with pytest.raises(AssertionError, match='returned always'):
+        check_return_doc(module, {'changed': True, 'api_key': {'id': 'x'}})
+    with pytest.raises(AssertionError, match='undocumented'):
+        check_return_doc(module, {'changed': True, 'secret': 'x'})
