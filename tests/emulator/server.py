@@ -154,6 +154,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'OryNetworkEmulator/1.0'
     sys_version = ''
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         if self.server.emulator.verbose:
@@ -211,9 +212,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header('Content-Length', str(len(resp.body)))
         if self.close_connection:
             self.send_header('Connection', 'close')
-        self.end_headers()
-        if resp.body:
-            self.wfile.write(resp.body)
+        # headers and body in one send (see BaseHTTPRequestHandler.end_headers/flush_headers)
+        self._headers_buffer.append(b'\r\n' + resp.body)
+        self.flush_headers()
 
     def _reset(self):
         """Close the TCP connection with an RST, without sending anything."""

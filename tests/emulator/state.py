@@ -110,6 +110,7 @@ class State:
         self.path = path
         self.lock = threading.RLock()
         self.data: dict = {}
+        self._cache: dict = {}
 
     # ----- clock -----
     def now(self) -> int:
@@ -124,27 +125,51 @@ class State:
             if not isinstance(data, dict) or data.get('version') != STATE_VERSION:
                 raise ConfigError('%s: not an emulator state file (version %s)' % (self.path, STATE_VERSION))
             self.data = data
+            self._cache = {}
             return True
         self.data = seed(config or {}, int(time.time()))
         self.save()
         return False
 
     def save(self):
+        """Write the state file atomically (temp file + os.replace). Call after every change, holding no other lock."""
         if not self.path:
             return
         with self.lock:
-            payload = json.dumps(self.data, separators=(',', ':'))
+            payload = self._serialize()
             directory = os.path.dirname(os.path.abspath(self.path))
             fd, tmp = tempfile.mkstemp(prefix='.emulator-state-', dir=directory)
             try:
                 with os.fdopen(fd, 'w', encoding='utf-8') as handle:
                     handle.write(payload)
-                os.chmod(tmp, 0o600)
                 os.replace(tmp, self.path)
             except BaseException:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
                 raise
+
+    def dirty(self, key_id: str):
+        """Forget the cached JSON of an issued key whose record was changed in place."""
+        self._cache.pop(key_id, None)
+
+    def _serialize(self) -> str:
+        # Issued keys dominate the state; their JSON is cached per key so a write costs little more than the file I/O.
+        parts = []
+        for name, value in self.data.items():
+            if name != 'issued':
+                parts.append('%s:%s' % (json.dumps(name), json.dumps(value, separators=(',', ':'))))
+                continue
+            projects = []
+            for project_id, keys in value.items():
+                items = []
+                for key_id, rec in keys.items():
+                    text = self._cache.get(key_id)
+                    if text is None:
+                        text = self._cache[key_id] = '%s:%s' % (json.dumps(key_id), json.dumps(rec, separators=(',', ':')))
+                    items.append(text)
+                projects.append('%s:{%s}' % (json.dumps(project_id), ','.join(items)))
+            parts.append('"issued":{%s}' % ','.join(projects))
+        return '{%s}' % ','.join(parts)
 
     # ----- lookups -----
     @property

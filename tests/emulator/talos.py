@@ -322,8 +322,8 @@ class TalosApi:
         self.state.issued(proj['id'])[key_id] = rec
         return rec, secret
 
-    @staticmethod
-    def _revoke(rec: dict, reason: str, description: str | None, now: int):
+    def _revoke(self, rec: dict, reason: str, description: str | None, now: int):
+        self.state.dirty(rec['key_id'])
         rec['status'] = REVOKED
         rec['revocation_reason'] = reason
         rec['revocation_description'] = description if reason == PRIVILEGE_WITHDRAWN and description else None
@@ -462,6 +462,7 @@ class TalosApi:
             rec = self._key(req)
             now = self.state.now()
             if changes:
+                self.state.dirty(rec['key_id'])
                 rec.update(changes)
                 rec['update_time'] = now
                 self.state.save()
@@ -557,6 +558,7 @@ class TalosApi:
         if code:
             return {'is_valid': False, 'error_code': code, 'error_message': VERIFY_MESSAGES[code]}
         if rec.get('last_used_time') is None or rec['last_used_time'] // 86400 < now // 86400:
+            self.state.dirty(rec['key_id'])
             rec['last_used_time'] = now
             self.state.save()
         out = {
