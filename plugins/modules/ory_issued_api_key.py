@@ -280,12 +280,20 @@ old_key_id:
   returned: when a key was replaced
   type: str
   sample: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
+old_key_retired:
+  description:
+    - Whether the replaced key is revoked (in check mode, whether it would be).
+    - V(false) with O(retire_replaced=false), or when revoking it failed after the new key was issued (the task then warns and
+      still returns the new secret).
+  returned: when a key was replaced
+  type: bool
+  sample: true
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import UsageError, expires_within, parse_duration, run_module
-from ansible_collections.ory.network.plugins.module_utils._client import project_client
+from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, project_client, redact
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError, connection_argument_spec, secret_argument_spec
 from ansible_collections.ory.network.plugins.module_utils._talos import (
     EXPIRED, REVOKE_REASONS, REVOKED, Desired, Talos, diff_view, effective_status, present_key, remaining_ttl,
@@ -399,6 +407,7 @@ def present(module, talos, desired, key, rotate_before):
         else:
             after, secret, dummy = talos.rotate(key, overrides)
         result['old_key_id'] = key['key_id']
+        result['old_key_retired'] = True
     else:
         # replace (immutable change, expiring or expired key), or rotate that must keep the old key active:
         # issue the successor first, then retire the old key unless retire_replaced is false.
@@ -409,14 +418,26 @@ def present(module, talos, desired, key, rotate_before):
         else:
             after, secret = talos.issue(desired.issue_body(base, ttl))
             if retire:
-                talos.revoke(key['key_id'], 'superseded')
+                retire = retire_old(module, talos, key['key_id'])
         result['old_key_id'] = key['key_id']
+        result['old_key_retired'] = retire
 
     result['api_key'] = present_key(after)
     if secret is not None:
         result['secret'] = secret
     result['diff'] = dict(before=diff_view(key), after=diff_view(after))
     return result
+
+
+def retire_old(module, talos, key_id):
+    """Revoke the replaced key. A failure only warns: the task must still return the new key's secret."""
+    try:
+        talos.revoke(key_id, 'superseded')
+    except OryApiError as exc:
+        module.warn(redact('The new key was issued, but revoking the replaced key %s failed (%s); revoke it with state: absent '
+                           'and key_id: %s.' % (key_id, str(exc).rstrip('.'), key_id)))
+        return False
+    return True
 
 
 def main():

@@ -209,7 +209,7 @@ def test_immutable_change_without_recreate_fails_naming_it(talos, capsys, args, 
 def test_recreate_on_change_issues_then_revokes(talos, capsys):
     old = talos.seed(name='ci', actor_id='svc-a', scopes=['read'])
     result = run(capsys, key_id=old, actor_id='svc-b', recreate='on_change', ttl='2h')
-    assert result['changed'] is True and result['old_key_id'] == old
+    assert result['changed'] is True and result['old_key_id'] == old and result['old_key_retired'] is True
     assert result['api_key']['actor_id'] == 'svc-b' and result['api_key']['scopes'] == ['read']
     assert valid(talos, result['secret'])
     assert [c[0] + ' ' + c[1].rsplit('/', 1)[-1] for c in writes(talos)] == ['POST issuedApiKeys', 'POST %s:revoke' % old]
@@ -220,6 +220,7 @@ def test_recreate_with_retire_replaced_false_keeps_old_active(talos, capsys):
     old = talos.seed(name='ci', visibility='KEY_VISIBILITY_SECRET')
     result = run(capsys, name='ci', visibility='public', recreate='on_change', retire_replaced=False)
     assert result['old_key_id'] == old and talos.view(old)['status'] == 'KEY_STATUS_ACTIVE'
+    assert result['old_key_retired'] is False
     assert result['api_key']['visibility'] == 'KEY_VISIBILITY_PUBLIC'
 
 
@@ -463,3 +464,14 @@ def test_revoked_expiry_rule_in_fake(talos):
     key_id = talos.seed(name='x', expires_in=60)
     talos._revoke(talos.keys[key_id], 'REVOCATION_REASON_SUPERSEDED')  # pylint: disable=protected-access
     assert parse_stamp(talos.keys[key_id]['expire_time']) > utcnow() + datetime.timedelta(days=29)
+
+
+def test_failed_revoke_of_replaced_key_warns_and_keeps_the_secret(talos, capsys):
+    old = talos.seed(name='ci', expires_in=3600)
+    talos.api.fail_next('POST', r'/issuedApiKeys/[^/]+:revoke', FakeResponse(400, {'error': {
+        'code': 400, 'status': 'INVALID_ARGUMENT', 'message': 'nope', 'details': [{'reason': 'BAD_REQUEST'}]}}))
+    result = run(capsys, name='ci', rotate_before='1d')
+    assert 'failed' not in result and valid(talos, result['secret'])
+    assert result['old_key_id'] == old and result['old_key_retired'] is False
+    assert old in str(result['warnings']) and 'BAD_REQUEST' in str(result['warnings'])
+    assert talos.view(old)['status'] == 'KEY_STATUS_ACTIVE'
