@@ -15,10 +15,12 @@ import itertools
 import json
 import re
 import uuid
+from unittest import mock
 
 import pytest
 import yaml
 
+from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ory.network.tests.unit.fake_transport import FakeApi, FakeResponse
@@ -181,7 +183,9 @@ def run_main(module, args, capsys, check=False, diff=False):
         args['_ansible_check_mode'] = True
     if diff:
         args['_ansible_diff'] = True
-    with patch_module_args(args):
+    # Run as on a target: once controller code is imported (other tests do), module warnings would go to the
+    # controller's display instead of the result.
+    with patch_module_args(args), mock.patch.object(_internal, 'is_controller', False):
         with pytest.raises(SystemExit) as exc:
             module.main()
     out, err = capsys.readouterr()
