@@ -14,3 +14,5 @@ class ActionModule(SecretActionBase):
     MODULE = 'ory.network.ory_issued_api_key'
     SECRET_KEY = 'secret'
     META_KEYS = ('key_id', 'name', 'expire_time', 'last_characters')
+    RETIRE_SET = {'state': 'absent', 'revoke_reason': 'superseded'}
+    RETIRE_ID = 'key_id'

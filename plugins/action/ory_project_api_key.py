@@ -14,3 +14,6 @@ class ActionModule(SecretActionBase):
     MODULE = 'ory.network.ory_project_api_key'
     SECRET_KEY = 'value'
     META_KEYS = ('id', 'name', 'expires_at', 'last_characters')
+    RETIRE_KEEP = ('name', 'project_id')
+    RETIRE_SET = {'state': 'absent'}
+    RETIRE_ID = 'id'

@@ -20,6 +20,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, preflight, store_secret
 
 try:
@@ -42,8 +43,20 @@ class SecretActionBase(ActionBase):
     # Result keys of the metadata inside result['api_key'], in the order key_id, name, expires_at, last_characters.
     META_KEYS = ('id', 'name', 'expires_at', 'last_characters')
 
+    # Module options (besides the connection) that a retiring call keeps, and the ones it sets.
+    RETIRE_KEEP = ()
+    RETIRE_SET = {}
+    RETIRE_ID = 'id'
+
     _supports_check_mode = True
     _supports_async = False
+
+    def retire_args(self, old_key_id):
+        """Module arguments that delete or revoke the replaced key ``old_key_id``."""
+        args = dict((k, v) for k, v in self._task.args.items() if k in CONNECTION_ARGUMENT_SPEC or k in self.RETIRE_KEEP)
+        args.update(self.RETIRE_SET)
+        args[self.RETIRE_ID] = old_key_id
+        return args
 
     def key_meta(self, result, secret):
         """The metadata stored next to the secret: key_id, name, expires_at, last_characters."""
@@ -113,6 +126,11 @@ class SecretActionBase(ActionBase):
         sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
         module_args = dict(self._task.args)
         module_args['secret_sink'] = sink
+        # No gap on replacement: with vault_dest the old key stays live until the new secret is stored.
+        retire_after_store = False
+        if vault_dest:
+            retire_after_store = boolean(module_args.get('retire_replaced', True), strict=False)
+            module_args['retire_replaced'] = False
         try:
             module_result = self._execute_module(module_name=self.MODULE, module_args=module_args, task_vars=task_vars)
         finally:
@@ -128,6 +146,8 @@ class SecretActionBase(ActionBase):
             self._store(result, secret, vault_dest, vault_var, vault_id, secrets)
             # Stored (or the task failed saying so): the secret leaves the result either way, even with reveal_secret.
             del result[self.SECRET_KEY]
+            if retire_after_store and result.get('old_key_id') and not result.get('failed'):
+                self._retire(result, task_vars)
         elif not reveal:
             # Only registered: the variable keeps the secret, the output (callbacks, -v, AWX events) does not show it.
             result['_ansible_no_log'] = True
@@ -155,6 +175,24 @@ class SecretActionBase(ActionBase):
         result['changed'] = bool(result.get('changed')) or stored.changed
         if self._task.diff and stored.diff:
             result['diff'] = self._merge_diffs(result.get('diff'), stored.diff)
+
+    def _retire(self, result, task_vars):
+        """The new secret is stored: now delete or revoke the key it replaced."""
+        old = result['old_key_id']
+        if self._task.check_mode:
+            result['old_key_retired'] = True
+            return
+        try:
+            retired = self._execute_module(module_name=self.MODULE, module_args=self.retire_args(old), task_vars=task_vars)
+        finally:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        if retired.get('failed'):
+            result['old_key_retired'] = False
+            result.setdefault('warnings', []).append(
+                'The new secret is stored in %s, but the replaced key %s could not be retired and stays live: %s'
+                % (result['vault']['path'], old, retired.get('msg')))
+        else:
+            result['old_key_retired'] = True
 
     @staticmethod
     def _merge_diffs(module_diff, vault_diff):

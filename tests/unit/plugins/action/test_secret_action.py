@@ -289,3 +289,82 @@ def test_issued_key_registered_only_is_hidden(make_action):
 def test_vault_secrets_come_from_the_loader(make_action):
     assert make_action({}).loaded_vault_secrets() == VAULT_SECRETS
     assert make_action({}, secrets=[]).loaded_vault_secrets() == []
+
+
+class SequenceModule(FakeModule):
+    """Returns prepared results in order, one per call."""
+
+    def __init__(self, *results):
+        super().__init__(None)
+        self.results = list(results)
+
+    def __call__(self, module_name=None, module_args=None, task_vars=None, **kwargs):
+        self.calls.append({'module_name': module_name, 'module_args': dict(module_args)})
+        return dict(self.results.pop(0))
+
+
+def replaced(secret=SECRET):
+    result = created(secret)
+    result.update(old_key_id='old-key', old_key_retired=False)
+    return result
+
+
+@pytest.mark.parametrize('cls,retire_args', [
+    (ProjectKeyAction, {'state': 'absent', 'id': 'old-key', 'name': 'ci', 'project_id': 'p1'}),
+    (IssuedKeyAction, {'state': 'absent', 'key_id': 'old-key', 'revoke_reason': 'superseded'}),
+])
+def test_replaced_key_is_retired_only_after_the_new_secret_is_stored(make_action, tmp_path, cls, retire_args):
+    dest = str(tmp_path / 'vault.yml')
+    args = {'name': 'ci', 'project_id': 'p1', 'vault_dest': dest, 'vault_var': 'ci_key', 'workspace_api_key': 'ory_wak_x1', 'expires_in': '30d'}
+    action = make_action(args, cls=cls)
+    stored_when_retired = []
+    first_result = replaced()
+    if cls is IssuedKeyAction:
+        first_result['secret'] = first_result.pop('value')
+    sequence = SequenceModule(first_result, {'changed': True})
+    original = sequence.__call__
+
+    def observe(*a, **kw):
+        if len(sequence.calls) == 1:
+            stored_when_retired.append(os.path.exists(dest) and read_vault(dest).get('ci_key') == SECRET)
+        return original(*a, **kw)
+    action._execute_module = observe
+    result = action.run(task_vars={})
+    assert not result.get('failed'), result.get('msg')
+    first, second = sequence.calls
+    assert first['module_args']['retire_replaced'] is False, 'the module keeps the old key live'
+    assert stored_when_retired == [True], 'the secret was in the vault file before the old key was retired'
+    for key, value in retire_args.items():
+        assert second['module_args'][key] == value
+    assert 'expires_in' not in second['module_args'] and 'vault_dest' not in second['module_args']
+    assert second['module_args']['workspace_api_key'] == 'ory_wak_x1'
+    assert result['old_key_retired'] is True
+    assert 'value' not in result and 'secret' not in result
+
+
+def test_retire_replaced_false_keeps_the_old_key(make_action, tmp_path):
+    dest = str(tmp_path / 'vault.yml')
+    action = make_action({'name': 'ci', 'vault_dest': dest, 'vault_var': 'ci_key', 'retire_replaced': False})
+    action._execute_module = SequenceModule(replaced())
+    result = action.run(task_vars={})
+    assert len(action._execute_module.calls) == 1
+    assert result['old_key_retired'] is False and result['old_key_id'] == 'old-key'
+
+
+def test_failed_retire_warns_but_keeps_the_stored_secret(make_action, tmp_path):
+    dest = str(tmp_path / 'vault.yml')
+    action = make_action({'name': 'ci', 'vault_dest': dest, 'vault_var': 'ci_key'})
+    action._execute_module = SequenceModule(replaced(), {'failed': True, 'msg': 'DELETE /projects/p1/tokens/old-key failed: HTTP 503.'})
+    result = action.run(task_vars={})
+    assert not result.get('failed')
+    assert result['old_key_retired'] is False
+    assert 'old-key could not be retired' in result['warnings'][0]
+    assert read_vault(dest)['ci_key'] == SECRET
+    assert SECRET not in str(result)
+
+
+def test_without_vault_dest_the_module_retires_itself(make_action):
+    action = make_action({'name': 'ci'}, module_result=replaced(), register='r')
+    action.run(task_vars={})
+    assert 'retire_replaced' not in action._execute_module.calls[0]['module_args']
+    assert len(action._execute_module.calls) == 1
