@@ -48,6 +48,8 @@ options:
         a project API key is deleted, an issued API key is revoked.
       - V(false) leaves the old key live and returns its id in C(old_key_id), so that it can be retired once the new secret is stored
         (so there is no gap; clients keep working until they have the new secret).
+      - With O(vault_dest), the order is always gap-free - the old key is retired only after the new secret is stored in the vault
+        file, and it is not retired when storing failed.
     type: bool
     default: true
   secret_sink:
