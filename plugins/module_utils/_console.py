@@ -94,7 +94,8 @@ def create_project_key(client, project, name, expires_at, known_ids):
 
     The create is not idempotent, so it is never re-sent blindly. When its response is lost, the keys are
     listed again: a key with this name that was not there before (``known_ids``) is the lost create, and
-    its secret is gone with the response, so it is deleted and the create is sent once more.
+    its secret is gone with the response, so it is deleted and the create is sent once more. When the
+    retries run out, the same clean-up runs once more before the error is raised.
     """
     path = project_tokens_path(project)
     body = {'name': name}
@@ -107,7 +108,16 @@ def create_project_key(client, project, name, expires_at, known_ids):
                 delete_project_key(client, project, orphan['id'])
         return None
 
-    return client.request('POST', path, body=body, expected=(201, 200), idempotent=False, recover=recover)
+    try:
+        return client.request('POST', path, body=body, expected=(201, 200), idempotent=False, recover=recover)
+    except OryApiError as exc:
+        if exc.is_retryable:
+            # Out of retries, and the last create may have landed: leave no live key whose secret nobody has.
+            try:
+                recover()
+            except OryApiError:
+                pass
+        raise
 
 
 def delete_project_key(client, project, key_id):

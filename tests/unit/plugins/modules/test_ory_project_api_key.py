@@ -512,3 +512,13 @@ def test_return_doc_check_catches_undocumented_keys():
         check_return_doc(module, {'changed': True, 'api_key': {'id': 'x'}})
     with pytest.raises(AssertionError, match='undocumented'):
         check_return_doc(module, {'changed': True, 'secret': 'x'})
+
+
+def test_lost_create_responses_until_retries_run_out_leave_no_orphan(console, capsys):
+    lost = requests.exceptions.ConnectionError('Connection aborted.')
+    console.http.fail_next('POST', TOKENS, lost, times=2, commit=True)
+    result = fail(console, capsys, retries=1)
+    assert 'POST /projects/%s/tokens failed' % console.project_id in result['msg']
+    assert 'broke before a response arrived' in result['msg']
+    assert console.live_project_keys('ci') == []
+    assert [c[0] for c in console.http.calls] == ['GET', 'POST', 'GET', 'DELETE', 'POST', 'GET', 'DELETE']
