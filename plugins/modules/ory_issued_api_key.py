@@ -104,6 +104,8 @@ options:
         attributes and expiry and revokes the old key at once.
       - With O(retire_replaced=false), V(always) issues the successor itself (same attributes, the old key's remaining
         lifetime unless O(ttl) is set) and leaves the old key active, so that it can be revoked after the new secret is stored.
+      - With O(vault_dest), the action plugin always works that way, and revokes the old key once the new secret is stored
+        (unless O(retire_replaced=false)).
     type: str
     choices: [never, always]
     default: never
