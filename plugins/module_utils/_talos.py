@@ -149,8 +149,11 @@ class Desired:
         self.metadata = params.get('metadata')
         self.ttl = params.get('ttl')
         if self.ttl is not None:
+            self.ttl = str(self.ttl).strip()
             if parse_duration(self.ttl, 'ttl') < 1:
                 raise OptionError('ttl must be at least one second: Ory never issues keys that do not expire.')
+            if self.ttl.isdigit():
+                self.ttl += 's'            # a bare number is seconds; the API needs a unit
         visibility = params.get('visibility')
         self.visibility = VISIBILITY_CHOICES[visibility] if visibility else None
         cidrs = params.get('ip_allowlist')

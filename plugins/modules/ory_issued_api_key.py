@@ -127,6 +127,7 @@ notes:
   - Issuing sends a C(request_id), so a retry after a lost response cannot create a second key. If the original response (and so the
     secret) was lost, the orphaned key is revoked and a new one is issued; the module never leaves a live key whose secret nobody has.
   - Replacing a key issues the new key first and revokes the old one afterwards, so there is no moment without a working key.
+    The plan's key quota must leave room for one more active key meanwhile.
   - A key that has expired but was never revoked is found by name and replaced when O(state=present).
 seealso:
   - module: ory.network.ory_issued_api_key_info
@@ -374,9 +375,11 @@ def plan(params, desired, key, rotate_before):
             raise UsageError('Key %s differs in %s, which cannot be changed in place; set recreate: on_change to replace the key.'
                              % (key['key_id'], ' and '.join(immutable)))
         return 'replace', changes
+    if effective_status(key) == EXPIRED:
+        return 'replace', changes          # even with rotate: always, whose successor would inherit the past expiry
     if params['rotate'] == 'always':
         return 'rotate', changes
-    if effective_status(key) == EXPIRED or (rotate_before is not None and expires_within(key.get('expire_time'), rotate_before)):
+    if rotate_before is not None and expires_within(key.get('expire_time'), rotate_before):
         return 'replace', changes
     if changes:
         return 'patch', changes

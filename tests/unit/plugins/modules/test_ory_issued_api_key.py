@@ -475,3 +475,13 @@ def test_failed_revoke_of_replaced_key_warns_and_keeps_the_secret(talos, capsys)
     assert result['old_key_id'] == old and result['old_key_retired'] is False
     assert old in str(result['warnings']) and 'BAD_REQUEST' in str(result['warnings'])
     assert talos.view(old)['status'] == 'KEY_STATUS_ACTIVE'
+
+
+def test_expired_key_is_replaced_even_with_rotate_always(talos, capsys):
+    old = talos.seed(name='ci', expires_in=-60)
+    result = run(capsys, name='ci', rotate='always', ttl='3600')
+    assert result['old_key_id'] == old and valid(talos, result['secret'])
+    assert result['api_key']['status'] == 'KEY_STATUS_ACTIVE'
+    issue = [c for c in writes(talos) if c[1] == BASE][0]
+    assert issue[3]['ttl'] == '3600s'
+    assert not [c for c in writes(talos) if c[1].endswith(':rotate')]
