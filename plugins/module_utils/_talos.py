@@ -366,15 +366,16 @@ class Talos:
         if not lost and response.get('secret'):
             return response.get('issued_api_key') or {}, response['secret'], response.get('old_issued_api_key') or key
         # The rotation happened but its secret was lost: retire the successor, issue a replacement.
-        for orphan in self._successors(key, started):
-            self.revoke(orphan['key_id'], 'superseded')
         merged = dict(key)
         merged.update((k, v) for k, v in body.items())
+        for orphan in self._successors(merged, started):
+            self.revoke(orphan['key_id'], 'superseded')
         issue_body = Desired({}).issue_body(merged, ttl or remaining_ttl(key, started))
         new, secret = self.issue(issue_body)
         return new, secret, lost.get('old') or key
 
     def _successors(self, old, started):
+        """Active keys that look like the successor of ``old`` (its attributes after the rotation's overrides)."""
         keys = self.list(actor_id=old.get('actor_id'), status=ACTIVE) if old.get('actor_id') else self.list()
         since = started.timestamp() - _SKEW
         found = []

@@ -485,3 +485,13 @@ def test_expired_key_is_replaced_even_with_rotate_always(talos, capsys):
     issue = [c for c in writes(talos) if c[1] == BASE][0]
     assert issue[3]['ttl'] == '3600s'
     assert not [c for c in writes(talos) if c[1].endswith(':rotate')]
+
+
+def test_lost_rotate_response_with_rename_finds_the_successor(talos, capsys):
+    old = talos.seed(name='before', actor_id='svc', expires_in=5 * 86400)
+    talos.api.fail_next('POST', r'/issuedApiKeys/[^/]+:rotate', requests.exceptions.ConnectionError('Connection aborted.'),
+                        commit=True)
+    result = run(capsys, key_id=old, name='after', rotate='always')
+    assert result['old_key_id'] == old and result['api_key']['name'] == 'after'
+    live = active_keys(talos)
+    assert len(live) == 1 and live[0]['key_id'] == result['api_key']['key_id'] and valid(talos, result['secret'])
