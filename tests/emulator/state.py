@@ -259,7 +259,8 @@ def seed(config: dict, now: int) -> dict:
         'clock_offset': 0,
         'workspace': {'id': workspace_id, 'name': wname, 'slug': re.sub(r'[^a-z0-9]+', '-', wname.lower()).strip('-'),
                       'owner_id': owner_id, 'created_at': now, 'seed_api_key': wkey},
-        'workspace_keys': [console_key_record('emulator-seed', owner_id, wkey, now, workspace_id=workspace_id)],
+        'workspace_keys': [console_key_record('emulator-seed', owner_id, wkey, now, _time_field(wcfg, 'api_key_expires_at', 'workspace.'),
+                                              workspace_id=workspace_id)],
         'projects': [],
         'project_keys': [],
         'issued': {},
@@ -297,6 +298,16 @@ def seed(config: dict, now: int) -> dict:
         })
         data['project_keys'].append(console_key_record('emulator-seed', owner_id, pkey, now, project_id=pid))
     return data
+
+
+def _time_field(src: dict, name: str, where: str):
+    value = src.get(name)
+    if value is None:
+        return None
+    try:
+        return parse_rfc3339(value)
+    except ValueError as exc:
+        raise ConfigError('%s%s: expected an RFC 3339 date-time' % (where, name)) from exc
 
 
 def _check_uuid(value, name):
