@@ -350,7 +350,7 @@ def run(module, connection):
         return result
 
     if live is None and key_id:
-        raise UsageError('project %s has no API key with id %s; omit id to create a key named %s.' % (project, key_id, name))
+        raise UsageError("Project %s has no API key with id %s; omit id to create a key named '%s'." % (project, key_id, name))
 
     replace_reasons = []
     if before:
