@@ -15,6 +15,8 @@ CP=${XDG_CACHE_HOME:-$HOME/.cache}/ory-network/collections
 mkdir -p "$CP/ansible_collections/ory"
 ln -sfn "$ROOT" "$CP/ansible_collections/ory/network"
 export ANSIBLE_COLLECTIONS_PATH=$CP
+# Modules run with the venv's Python (it has requests), never a guessed interpreter.
+export ANSIBLE_PYTHON_INTERPRETER=${ANSIBLE_PYTHON_INTERPRETER:-$(command -v python)}
 
 # ansible-test needs the collection under .../ansible_collections/ory/network, outside any git checkout.
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ory-network-tests.XXXXXX")

@@ -39,7 +39,8 @@ def playbook(tasks, workdir):
     with open(path, 'w', encoding='utf-8') as handle:
         json.dump([{'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}], handle)
     start = time.perf_counter()
-    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', path], cwd=workdir,
+    env = dict(os.environ, ANSIBLE_PYTHON_INTERPRETER=os.environ.get('ANSIBLE_PYTHON_INTERPRETER', sys.executable))
+    proc = subprocess.run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', path], cwd=workdir, env=env,
                           capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:

@@ -153,12 +153,28 @@ class Emulator:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'OryNetworkEmulator/1.0'
-    sys_version = ''
+    default_request_version = 'HTTP/1.0'
     disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # pylint: disable=redefined-builtin
         if self.server.emulator.verbose:
             sys.stderr.write('emulator: %s - %s\n' % (self.address_string(), format % args))
+
+    def version_string(self):
+        return self.server_version
+
+    def send_error(self, code, message=None, explain=None):
+        """Errors found by http.server itself (bad request line, unsupported method): herodot JSON, then close."""
+        del explain
+        self.close_connection = True
+        body = ApiError(code, message or '').render('console')
+        self.send_response(code)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Connection', 'close')
+        self.end_headers()
+        if self.command != 'HEAD' and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
     def _read_body(self) -> bytes | None:
         if 'chunked' in (self.headers.get('Transfer-Encoding') or '').lower():

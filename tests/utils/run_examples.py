@@ -49,6 +49,7 @@ def readme_adhoc_commands():
 def main(argv):
     env = dict(os.environ)
     env.setdefault('ANSIBLE_NOCOLOR', '1')
+    env.setdefault('ANSIBLE_PYTHON_INTERPRETER', sys.executable)
     env['ANSIBLE_STDOUT_CALLBACK'] = 'default'
     failures = []
     passed = 0

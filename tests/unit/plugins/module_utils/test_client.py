@@ -149,8 +149,11 @@ def test_paginate_follows_tokens_with_large_pages(api):
     assert len(api.calls) == 2
 
 
+def no_jitter():
+    return 0.0
+
+
 def test_backoff_grows_and_honours_server_hint():
-    no_jitter = lambda: 0.0  # noqa: E731
     assert backoff_delay(1, rng=no_jitter) == 0.5
     assert backoff_delay(3, rng=no_jitter) == 2.0
     assert backoff_delay(20, rng=no_jitter) == _client.MAX_BACKOFF
