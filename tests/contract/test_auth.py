@@ -1,28 +1,28 @@
 # Authentication matrix on both planes: 401 for missing/unknown/expired keys, 403 for the wrong key type, 404 for unknown projects.
 from __future__ import annotations
 
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from .helpers import ISSUE, VERIFY, assert_aip, assert_herodot
 
+MISSING = '0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10'  # fixed, so xdist workers collect the same test ids
 CONSOLE_CALLS = [
     ('POST', '/projects/{project}/tokens', {'name': 'x'}),
     ('GET', '/projects/{project}/tokens', None),
-    ('DELETE', '/projects/{project}/tokens/%s' % uuid.uuid4(), None),
+    ('DELETE', '/projects/{project}/tokens/' + MISSING, None),
     ('GET', '/workspaces/{workspace}/tokens', None),
     ('POST', '/workspaces/{workspace}/tokens', {'name': 'x'}),
-    ('DELETE', '/workspaces/{workspace}/tokens/%s' % uuid.uuid4(), None),
+    ('DELETE', '/workspaces/{workspace}/tokens/' + MISSING, None),
 ]
 TALOS_CALLS = [
     ('POST', ISSUE, {'name': 'x'}),
     ('GET', ISSUE, None),
-    ('GET', ISSUE + '/' + str(uuid.uuid4()), None),
-    ('PATCH', ISSUE + '/' + str(uuid.uuid4()), {'name': 'x'}),
-    ('POST', ISSUE + '/%s:revoke' % uuid.uuid4(), {'reason': 'REVOCATION_REASON_KEY_COMPROMISE'}),
-    ('POST', ISSUE + '/%s:rotate' % uuid.uuid4(), {}),
+    ('GET', ISSUE + '/' + MISSING, None),
+    ('PATCH', ISSUE + '/' + MISSING, {'name': 'x'}),
+    ('POST', ISSUE + '/%s:revoke' % MISSING, {'reason': 'REVOCATION_REASON_KEY_COMPROMISE'}),
+    ('POST', ISSUE + '/%s:rotate' % MISSING, {}),
     ('POST', VERIFY, {'credential': 'x'}),
     ('POST', '/v2alpha1/admin/apiKeys:batchVerify', {'requests': []}),
 ]
