@@ -47,11 +47,19 @@ run_step() {
   esac
 }
 
+SECRET_RE='ory_(pat|wak|ak|pk|apikey)_[A-Za-z0-9_-]{6,}'
 pass=0 fail=0 failed=()
 for s in "${STEPS[@]}"; do
   start=$SECONDS
   echo "=== [$s]"
-  if run_step "$s" </dev/null; then
+  run_step "$s" </dev/null 2>&1 | tee "$WORK/step.log"
+  rc=${PIPESTATUS[0]}
+  # No output of any test may contain a secret: scan what the step printed for credential-shaped strings.
+  if [ "$rc" -eq 0 ] && grep -Eq "$SECRET_RE" "$WORK/step.log"; then
+    echo "=== [$s] a secret-shaped string reached the output ($(grep -Ec "$SECRET_RE" "$WORK/step.log") lines)"
+    rc=1
+  fi
+  if [ "$rc" -eq 0 ]; then
     pass=$((pass+1)); echo "=== [$s] ok in $((SECONDS-start))s"
   else
     fail=$((fail+1)); failed+=("$s"); echo "=== [$s] FAILED in $((SECONDS-start))s"
