@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import socket
-import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -111,3 +110,24 @@ def _raw(host, port, payload):
                 break
             chunks.append(data)
     return b''.join(chunks)
+
+
+@pytest.mark.parametrize('raw', [
+    b'{"name": "x", "metadata": {"n": NaN}}',
+    b'{"name": "x", "metadata": {"n": Infinity}}',
+    b'{"name": "\\ud800"}',
+    b'{"metadata": ' + b'[' * 5000 + b']' * 5000 + b'}',
+])
+def test_issue_rejects_unrepresentable_json(emu, raw):
+    resp = emu.talos('POST', ISSUE, data=raw, headers={'Content-Type': 'application/json'})
+    _check(resp, 'talos')
+    resp = emu.talos('POST', VERIFY, data=raw.replace(b'"name"', b'"credential"'), headers={'Content-Type': 'application/json'})
+    _check(resp, 'talos')
+
+
+def test_out_of_range_times(emu, fresh):
+    resp = emu.console('POST', '/projects/%s/tokens' % emu.info['project_id'], json={'name': 'x', 'expires_at': '9999-12-31T23:59:59-01:00'})
+    _check(resp, 'console')
+    assert fresh.admin('POST', '/clock', json={'offset_seconds': 10 ** 12}).status_code == 400
+    assert fresh.admin('POST', '/clock', json={'advance': '9999y'}).status_code == 400
+    assert fresh.admin('GET', '/clock').json()['offset_seconds'] == 0

@@ -30,7 +30,8 @@ def main(argv=None) -> int:
         if not isinstance(config, dict):
             raise ConfigError('%s: expected a mapping' % args.config)
         state = State(args.state_file)
-        state.load_or_seed(config)
+        if state.load_or_seed(config) and (config.get('workspace') or config.get('projects')):
+            sys.stderr.write('emulator: %s exists: its state is used and the seed in --config is ignored\n' % args.state_file)
         emulator = Emulator(state, verbose=args.verbose)
         fault_specs = config.get('faults') or []
         if not isinstance(fault_specs, list):

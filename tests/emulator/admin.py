@@ -13,6 +13,7 @@ from .web import Request, json_response
 FAULT_KINDS = ('rate_limit', 'status', 'reset', 'slow', 'drop_after_commit')
 FAULT_STATUSES = (500, 502, 503, 504)
 MAX_DELAY = 120
+MAX_OFFSET = 100 * 365 * 86400
 
 
 def _bad(message):
@@ -247,6 +248,8 @@ class AdminApi:
                 offset += int(seconds)
             if 'offset_seconds' not in body and 'advance' not in body:
                 raise _bad('expected "advance" or "offset_seconds"')
+            if abs(offset) > MAX_OFFSET:
+                raise _bad('the clock offset must stay within 100 years')
             self.state.data['clock_offset'] = offset
             self.state.save()
             return json_response(200, self.clock_json())

@@ -215,7 +215,11 @@ class Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         req = Request(self.command, unquote(parts.path), parse_qs(parts.query, keep_blank_values=True), self.headers, body,
                       self.client_address[0])
-        resp, action = self.server.emulator.handle(req)
+        try:
+            resp, action = self.server.emulator.handle(req)
+        except Exception:  # pylint: disable=broad-exception-caught
+            self.server.emulator.log_error('internal error on %s %s\n%s' % (req.method, req.path, traceback.format_exc()))
+            resp, action = Response(500, ApiError(500, 'internal emulator error').render('console')), None
         if action in ('reset', 'drop') or resp is None:
             self._reset()
             return

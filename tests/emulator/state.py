@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from .durations import DurationError, parse_duration
 
 STATE_VERSION = 1
+MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
 SLUG_RE = re.compile(r'^[a-z0-9][a-z0-9-]{0,62}$')
 PREFIX_RE = re.compile(r'^[A-Za-z0-9_]{1,16}$')
 
@@ -47,8 +48,10 @@ def parse_rfc3339(text) -> int:
     frac = re.search(r'\.\d+', norm)
     if frac:
         norm = norm.replace(frac.group(0), '')
-    value = datetime.fromisoformat(norm.replace('Z', '+00:00'))
-    return int(value.timestamp())
+    value = int(datetime.fromisoformat(norm.replace('Z', '+00:00')).timestamp())
+    if not 0 <= value <= MAX_TIMESTAMP:
+        raise ValueError('date-time out of range: %r' % (text,))
+    return value
 
 
 def hash_secret(value: str) -> str:
@@ -193,13 +196,12 @@ class State:
     def console_key(self, token: str):
         """Classify a bearer token: ('workspace', key), ('project', key) or (None, None). Expired keys do not match."""
         digest = hash_secret(token)
-        now = self.now()
-        for key in self.data['workspace_keys']:
-            if key['value_hash'] == digest:
-                return ('workspace', key) if not _expired(key, now) else (None, None)
-        for key in self.data['project_keys']:
-            if key['value_hash'] == digest:
-                return ('project', key) if not _expired(key, now) else (None, None)
+        with self.lock:
+            now = self.now()
+            for kind in ('workspace', 'project'):
+                for key in self.data[kind + '_keys']:
+                    if key['value_hash'] == digest:
+                        return (kind, key) if not _expired(key, now) else (None, None)
         return (None, None)
 
     def issued(self, project_id: str) -> dict:

@@ -53,12 +53,17 @@ class Request:
                 raise bad_request('the request body is required')
             return {}
         try:
-            value = json.loads(self.body.decode('utf-8'))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise bad_request('the request body is not valid JSON: %s' % exc) from exc
+            value = json.loads(self.body.decode('utf-8'), parse_constant=_reject_constant)
+            json.dumps(value, ensure_ascii=False).encode('utf-8')  # lone surrogates ("\\ud800") are not valid text
+        except (UnicodeError, ValueError, RecursionError) as exc:
+            raise bad_request('the request body is not valid JSON: %s' % str(exc)[:200]) from exc
         if not isinstance(value, dict):
             raise bad_request('the request body must be a JSON object')
         return value
+
+
+def _reject_constant(name):
+    raise ValueError('%s is not valid JSON' % name)
 
 
 def opt_str(body: dict, name: str, max_len: int | None = None) -> str | None:
