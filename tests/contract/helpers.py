@@ -173,7 +173,7 @@ def assert_herodot(resp, code, id_=None):
     assert resp.status_code == code, resp.text
     assert resp.headers['Content-Type'].startswith('application/json')
     err = resp.json()['error']
-    assert {'id', 'code', 'status', 'reason', 'message', 'request'} <= set(err), err
+    assert {'id', 'code', 'status', 'reason', 'message', 'request'} <= set(err) <= {'id', 'code', 'status', 'reason', 'message', 'request', 'details'}, err
     assert err['code'] == code
     assert isinstance(err['status'], str) and err['status']
     assert isinstance(err['reason'], str) and err['reason']
