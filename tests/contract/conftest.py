@@ -28,8 +28,9 @@ def make_emu(tmp_path):
         return emulator
 
     yield factory
+    codes = [emulator.stop() for emulator in started]
+    assert codes == [0] * len(started)
     for emulator in started:
-        emulator.stop()
         assert 'Traceback' not in emulator.stderr(), emulator.stderr()
 
 

@@ -51,11 +51,13 @@ class Emulator:
         return self
 
     def stop(self, sig=signal.SIGTERM) -> int:
+        """Signal the emulator and wait; returns its exit code."""
         self.session.close()
-        if self.proc is None or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else 0
-        self.proc.send_signal(sig)
+        if self.proc is None:
+            return 0
         try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
             return self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
