@@ -1,6 +1,6 @@
 """Run every module's EXAMPLES, and the README's ad-hoc commands, against Ory Network (the emulator in tests).
 
-Each module's EXAMPLES block is played twice in a scratch directory (relative vault_dest paths land there):
+Each module's EXAMPLES block is played twice, at -vvv, in a scratch directory (relative vault_dest paths land there):
 the first run must succeed, the second must report changed=0 (idempotency as a user would see it).
 Connection settings come from the ORY_* environment (tests/utils/with_emulator.py sets them).
 No output may contain a secret-shaped string, except where the command explicitly asks to reveal it.
@@ -74,7 +74,7 @@ def main(argv):
                 yaml.safe_dump([{'name': 'EXAMPLES of %s' % name, 'hosts': 'localhost', 'gather_facts': False, 'tasks': tasks}],
                                handle, sort_keys=False)
             for attempt in ('first', 'second'):
-                rc, out = run(['ansible-playbook', '-i', 'localhost,', '-c', 'local', playbook], scratch, env)
+                rc, out = run(['ansible-playbook', '-vvv', '-i', 'localhost,', '-c', 'local', playbook], scratch, env)
                 recap = RECAP_RE.search(out)
                 leaked = SECRET_RE.findall(out)
                 problem = None
