@@ -11,7 +11,8 @@ STEPS=(lint docs-lint sanity units contract integration examples molecule bench)
 [ $# -gt 0 ] && STEPS=("$@")
 
 # Ansible finds the collection through a link outside the repository (so linters never walk a loop).
-CP=${XDG_CACHE_HOME:-$HOME/.cache}/ory-network/collections
+# One link per checkout, so two clones never point each other's runs at the wrong tree.
+CP=${XDG_CACHE_HOME:-$HOME/.cache}/ory-network/$(printf %s "$ROOT" | cksum | cut -d" " -f1)/collections
 mkdir -p "$CP/ansible_collections/ory"
 ln -sfn "$ROOT" "$CP/ansible_collections/ory/network"
 export ANSIBLE_COLLECTIONS_PATH=$CP

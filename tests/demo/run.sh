@@ -12,7 +12,8 @@ export ANSIBLE_FORCE_COLOR=0 ANSIBLE_NOCOLOR=1 NO_COLOR=1 PY_COLORS=0
 export ANSIBLE_DISPLAY_SKIPPED_HOSTS=false ANSIBLE_LOCALHOST_WARNING=false
 
 # Ansible finds the collection through a link outside the repository, as in tests/run_tests.sh.
-CP=${XDG_CACHE_HOME:-$HOME/.cache}/ory-network/collections
+# One link per checkout, so two clones never point each other's runs at the wrong tree.
+CP=${XDG_CACHE_HOME:-$HOME/.cache}/ory-network/$(printf %s "$ROOT" | cksum | cut -d" " -f1)/collections
 mkdir -p "$CP/ansible_collections/ory"
 ln -sfn "$ROOT" "$CP/ansible_collections/ory/network"
 export ANSIBLE_COLLECTIONS_PATH=$CP
