@@ -26,6 +26,8 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 from ansible.parsing.vault import AnsibleVaultFormatError, VaultLib, is_encrypted
 
+from ansible_collections.ory.network.plugins.module_utils._api_keys import format_time, now
+
 META_SUFFIX = '_meta'
 META_FIELDS = ('key_id', 'name', 'expires_at', 'last_characters')
 HIDDEN = '<hidden>'
@@ -58,7 +60,7 @@ class StoreResult:
 
 def utc_now():
     """Now as an RFC 3339 UTC timestamp with second precision, e.g. ``2026-01-31T12:00:00Z``."""
-    return datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')
+    return format_time(now())
 
 
 def vault_secrets_of(vault):
