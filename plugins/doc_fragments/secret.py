@@ -52,14 +52,6 @@ options:
         file, and it is not retired when storing failed.
     type: bool
     default: true
-  secret_sink:
-    description:
-      - Set by the action plugin; a value given in the task is replaced.
-      - V(result) lets the module return a new secret. V(none) makes the module fail, before any change, when it would create or rotate a key,
-        because its secret would be lost (the task is neither registered, nor stores it with O(vault_dest), nor sets O(reveal_secret=true)).
-    type: str
-    choices: [result, none]
-    default: result
 notes:
   - A new secret appears only when a key was just created or rotated; it is never read back from Ory Network later.
   - "Where a secret may appear: in the registered variable (hidden from the output unless O(reveal_secret=true)), and in the

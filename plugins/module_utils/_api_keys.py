@@ -11,7 +11,7 @@ import re
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.ory.network.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, OryApiError, redact
-from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError
+from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError, secret_sink
 
 UTC = datetime.timezone.utc
 
@@ -117,6 +117,8 @@ def run_module(module, run):
     """Call ``run(module, connection)`` and turn every expected failure into one fail_json sentence."""
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
+    if 'reveal_secret' in module.argument_spec:
+        module.params['secret_sink'] = secret_sink()
     try:
         result = run(module, Connection(module.params))
     except (OptionError, UsageError) as exc:

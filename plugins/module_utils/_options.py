@@ -10,6 +10,7 @@ before the module runs), then the ORY_* environment variables (argument spec fal
 from __future__ import annotations
 
 import copy
+import os
 
 from ansible.module_utils.basic import env_fallback
 
@@ -34,9 +35,19 @@ SECRET_ARGUMENT_SPEC = dict(
     vault_dest=dict(type='path'),
     vault_var=dict(type='str'),
     vault_id=dict(type='str'),
-    secret_sink=dict(type='str', default='result', choices=['result', 'none']),
     retire_replaced=dict(type='bool', default=True),
 )
+
+# Internal channel from the action plugin to the module (not a task option): 'result' lets the module return a new
+# secret; 'none' makes it refuse, before any change, to create or rotate a key (the secret would be lost).
+SECRET_SINK_ENV = '_ORY_NETWORK_SECRET_SINK'
+
+
+def secret_sink(environ=None):
+    """Where a new secret may go, as the action plugin said; 'result' when the module runs without it."""
+    value = (os.environ if environ is None else environ).get(SECRET_SINK_ENV)
+    return 'none' if value == 'none' else 'result'
+
 
 # Known credential prefixes, longest first, and what they are.
 CREDENTIAL_KINDS = (

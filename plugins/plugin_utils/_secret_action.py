@@ -9,19 +9,21 @@
   and the secret is removed from the result.
 - A secret left in the result (registered only) is hidden from output with ``_ansible_no_log``,
   unless reveal_secret is true.
-- No message, warning or error text ever contains a secret.
+- No message, warning or error text ever contains a secret: whatever this plugin or the vault writer raises is
+  caught once, in run(), and reported by the key id and the exception type only, never by its text.
+- Whether the module may return a secret (``secret_sink``) is an internal channel: the plugin passes it in the
+  module's environment, so it is not a task option.
 """
 
 from __future__ import annotations
 
 import os
 
-from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, preflight, store_secret
+from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, SECRET_SINK_ENV
+from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, plain_text, preflight, store_secret
 
 try:
     from ansible.parsing.vault import VaultSecretsContext
@@ -29,6 +31,17 @@ except ImportError:  # ansible-core < 2.19
     VaultSecretsContext = None
 
 ACTION_OPTIONS = ('reveal_secret', 'vault_dest', 'vault_var', 'vault_id')
+
+
+def lost_secret_message(key_id, vault_dest, cause):
+    """The message of a task that created or rotated a key whose new secret could not be stored."""
+    if not vault_dest:
+        return ('Key %s was created or rotated, but %s stopped the task before its secret reached the result; the secret is lost. '
+                'Rotate or replace the key to get a new one.' % (key_id, cause))
+    return ('Key %s was created or rotated, but its secret could not be stored in %s: %s. '
+            'The secret is not kept anywhere else. Fix the cause and run the task again with vault_dest: the next run repairs it '
+            '(a live key whose secret is missing from the vault file is rotated or replaced, and the new secret stored).'
+            % (key_id, vault_dest, cause))
 
 
 class SecretActionBase(ActionBase):
@@ -106,6 +119,37 @@ class SecretActionBase(ActionBase):
         return reveal, (self._vault_path(vault_dest) if vault_dest else None), vault_var, vault_id
 
     def run(self, tmp=None, task_vars=None):
+        self._secret_sink = None
+        self._progress = {}
+        try:
+            return self._run(tmp, task_vars)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            # The one catch-all: exception text may quote task arguments or the new secret, so only its type is named.
+            return self._unexpected(exc)
+
+    def _compute_environment_string(self, raw_environment_out=None):
+        """The task's environment, plus the internal secret sink for the module."""
+        environment = {}
+        super()._compute_environment_string(environment)
+        if getattr(self, '_secret_sink', None):
+            environment[SECRET_SINK_ENV] = self._secret_sink
+        if isinstance(raw_environment_out, dict):
+            raw_environment_out.clear()
+            raw_environment_out.update(environment)
+        return self._connection._shell.env_prefix(**environment)
+
+    def _unexpected(self, exc):
+        """The failed result for an exception nobody expected: names the key id and the exception type, never its text."""
+        progress = getattr(self, '_progress', {})
+        key_id = progress.get('key_id') or '(unknown id)'
+        if progress.get('secret'):
+            msg = lost_secret_message(key_id, progress.get('vault_dest'), 'unexpected %s' % type(exc).__name__)
+        else:
+            msg = 'Unexpected %s in the %s action (key %s); its text is not shown because it could contain a secret.' % (
+                type(exc).__name__, self.MODULE, key_id)
+        return dict(failed=True, changed=bool(progress.get('changed')), msg=msg)
+
+    def _run(self, tmp, task_vars):
         result = super().run(tmp, task_vars)
         del tmp
 
@@ -123,9 +167,8 @@ class SecretActionBase(ActionBase):
                 result.update(failed=True, msg='Nothing was changed: the new secret could not be stored. %s' % exc)
                 return result
 
-        sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
+        self._secret_sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
         module_args = dict(self._task.args)
-        module_args['secret_sink'] = sink
         # No gap on replacement: with vault_dest the old key stays live until the new secret is stored.
         retire_after_store = False
         if vault_dest:
@@ -136,11 +179,15 @@ class SecretActionBase(ActionBase):
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         result.update(module_result)
+        api_key = result.get('api_key')
+        self._progress.update(changed=result.get('changed'), vault_dest=vault_dest,
+                              key_id=api_key.get(self.META_KEYS[0]) if isinstance(api_key, dict) else None)
 
         secret = result.get(self.SECRET_KEY)
         if not secret:
             return result
-        secret = str(secret)
+        self._progress['secret'] = True
+        secret = plain_text(secret)
 
         if vault_dest:
             self._store(result, secret, vault_dest, vault_var, vault_id, secrets)
@@ -158,17 +205,13 @@ class SecretActionBase(ActionBase):
         meta = self.key_meta(result, secret)
         try:
             stored = store_secret(vault_dest, vault_var, secret, meta, secrets, vault_id=vault_id, check_mode=bool(self._task.check_mode))
-        except (VaultStoreError, AnsibleError, OSError, TypeError, ValueError) as exc:
-            # Only VaultStoreError text is known to be free of content; anything else is named by its type.
-            cause = exc.cause if isinstance(exc, VaultStoreError) else 'unexpected %s' % type(exc).__name__
+        except VaultStoreError as exc:
+            # Only VaultStoreError text is known to be free of content; anything else reaches the catch-all in run().
             result.update(
                 failed=True,
                 changed=True,
                 vault={'path': vault_dest, 'var': vault_var, 'changed': False},
-                msg='Key %s was created or rotated, but its secret could not be stored in %s: %s. '
-                    'The secret is not kept anywhere else. Fix the cause and run again: the next run repairs it '
-                    '(a live key whose secret is missing from the vault file is rotated or replaced, and the new secret stored).'
-                    % (meta.get('key_id') or '(unknown id)', vault_dest, cause),
+                msg=lost_secret_message(meta.get('key_id') or '(unknown id)', vault_dest, exc.cause),
             )
             return
         result['vault'] = stored.as_result()

@@ -98,10 +98,21 @@ def check_var_name(path, var):
         raise VaultStoreError(path, 'vault_var must be a valid variable name (letters, digits, underscores; not starting with a digit or _)')
 
 
+def plain_text(value):
+    """A built-in ``str`` copy of ``value``.
+
+    ``str(x)`` of a ``str`` subclass may return the subclass itself (ansible-core 2.18's AnsibleUnsafeText does), which
+    yaml.safe_dump refuses; ``str.__str__`` always returns a plain ``str``.
+    """
+    if not isinstance(value, str):
+        value = str(value)
+    return str.__str__(value)
+
+
 def _plain(value):
-    """Turn (possibly 2.19-tagged) data into plain built-in types that yaml.safe_dump can write."""
+    """Turn (possibly 2.18-unsafe or 2.19-tagged) data into plain built-in types that yaml.safe_dump can write."""
     if isinstance(value, dict):
-        return dict((str(k), _plain(v)) for k, v in value.items())
+        return dict((plain_text(k), _plain(v)) for k, v in value.items())
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, (set, frozenset)):
@@ -118,7 +129,7 @@ def _plain(value):
         return datetime.datetime.fromisoformat(value.isoformat())
     if isinstance(value, datetime.date):
         return datetime.date.fromisoformat(value.isoformat())
-    return str(value)
+    return plain_text(value)
 
 
 def _read_bytes(path):
@@ -293,8 +304,8 @@ def store_secret(path, var, secret, meta, vault, vault_id=None, check_mode=False
     check_var_name(path, var)
     if not isinstance(secret, str) or not secret:
         raise VaultStoreError(path, 'there is no secret to store')
-    # Plain str copies: ansible-core 2.19 tags strings, and yaml.safe_dump cannot write tagged ones.
-    path, var, secret = str(path), str(var), str(secret)
+    # Plain str copies: ansible-core 2.18 wraps strings as unsafe, 2.19 tags them, and yaml.safe_dump writes neither.
+    path, var, secret = plain_text(path), plain_text(var), plain_text(secret)
     meta = _plain(dict(meta or {}))
     select_encrypt_secret(path, secrets, vault_id)
 

@@ -83,7 +83,7 @@ def test_registered_only_keeps_the_secret_but_hides_the_output(make_action):
     action = make_action({'name': 'ci'}, register='ci_key')
     result = action.run(task_vars={})
     assert action._execute_module.calls[0]['module_name'] == 'ory.network.ory_project_api_key'
-    assert action._execute_module.calls[0]['module_args']['secret_sink'] == 'result'
+    assert action._secret_sink == 'result'
     assert result['value'] == SECRET
     assert result['_ansible_no_log'] is True
     assert 'vault' not in result
@@ -95,9 +95,9 @@ def test_not_registered_nor_stored_nor_revealed_asks_the_module_to_refuse(make_a
         'changed': False,
         'msg': 'The new secret would be lost: register the result, set vault_dest and vault_var, or set reveal_secret: true.',
     }
-    action = make_action({'name': 'ci', 'secret_sink': 'result'}, module_result=refusal)
+    action = make_action({'name': 'ci'}, module_result=refusal)
     result = action.run(task_vars={})
-    assert action._execute_module.calls[0]['module_args']['secret_sink'] == 'none'
+    assert action._secret_sink == 'none'
     assert result['failed'] is True
     assert 'would be lost' in result['msg']
 
@@ -105,7 +105,7 @@ def test_not_registered_nor_stored_nor_revealed_asks_the_module_to_refuse(make_a
 def test_reveal_secret_leaves_it_visible(make_action):
     action = make_action({'name': 'ci', 'reveal_secret': 'yes'})
     result = action.run(task_vars={})
-    assert action._execute_module.calls[0]['module_args']['secret_sink'] == 'result'
+    assert action._secret_sink == 'result'
     assert result['value'] == SECRET
     assert '_ansible_no_log' not in result
 
@@ -114,7 +114,7 @@ def test_vault_dest_stores_and_removes_the_secret(make_action, tmp_path):
     dest = str(tmp_path / 'group_vars' / 'all' / 'ci.yml')
     action = make_action({'name': 'ci', 'vault_dest': dest, 'vault_var': 'ci_key'})
     result = action.run(task_vars={})
-    assert action._execute_module.calls[0]['module_args']['secret_sink'] == 'result'
+    assert action._secret_sink == 'result'
     assert 'value' not in result
     assert '_ansible_no_log' not in result
     assert SECRET not in repr(result)

@@ -308,17 +308,19 @@ def test_check_mode_rotation_has_no_writes(talos, capsys, args):
     (dict(), dict(rotate='always')),
     (dict(actor_id='a'), dict(actor_id='b', recreate='on_change')),
 ])
-def test_secret_sink_none_refused_before_any_write(talos, capsys, seed, args):
+def test_secret_sink_none_refused_before_any_write(talos, capsys, seed, args, monkeypatch):
+    monkeypatch.setenv('_ORY_NETWORK_SECRET_SINK', 'none')
     if seed is not None:
         talos.seed(name='ci', **seed)
-    result = run(capsys, name='ci', secret_sink='none', **args)
+    result = run(capsys, name='ci', **args)
     assert result['failed'] is True and result['msg'] == LOST
     assert writes(talos) == []
 
 
-def test_secret_sink_none_allows_changes_without_new_secret(talos, capsys):
+def test_secret_sink_none_allows_changes_without_new_secret(talos, capsys, monkeypatch):
+    monkeypatch.setenv('_ORY_NETWORK_SECRET_SINK', 'none')
     talos.seed(name='ci', scopes=['a'])
-    result = run(capsys, name='ci', scopes=['b'], secret_sink='none')
+    result = run(capsys, name='ci', scopes=['b'])
     assert result['changed'] is True and [c[0] for c in writes(talos)] == ['PATCH']
 
 

@@ -269,21 +269,24 @@ REFUSAL = 'the new secret would be lost; register the result, set vault_dest and
 
 
 @pytest.mark.parametrize('check', [False, True])
-def test_secret_sink_none_refuses_create_before_any_write(console, capsys, check):
-    result = fail(console, capsys, check=check, secret_sink='none')
+def test_secret_sink_none_refuses_create_before_any_write(console, capsys, check, monkeypatch):
+    monkeypatch.setenv('_ORY_NETWORK_SECRET_SINK', 'none')
+    result = fail(console, capsys, check=check)
     assert REFUSAL in result['msg']
     assert console.http.writes() == [] and console.live_project_keys() == []
 
 
-def test_secret_sink_none_refuses_replacement(console, capsys):
+def test_secret_sink_none_refuses_replacement(console, capsys, monkeypatch):
+    monkeypatch.setenv('_ORY_NETWORK_SECRET_SINK', 'none')
     console.add_project_key('ci', expires_at='2031-01-01T00:00:00Z')
-    result = fail(console, capsys, secret_sink='none', expires_at='2032-01-01T00:00:00Z', recreate='on_change')
+    result = fail(console, capsys, expires_at='2032-01-01T00:00:00Z', recreate='on_change')
     assert REFUSAL in result['msg'] and console.http.writes() == []
 
 
-def test_secret_sink_none_is_fine_when_nothing_is_created(console, capsys):
+def test_secret_sink_none_is_fine_when_nothing_is_created(console, capsys, monkeypatch):
+    monkeypatch.setenv('_ORY_NETWORK_SECRET_SINK', 'none')
     console.add_project_key('ci')
-    result = ok(console, capsys, secret_sink='none')
+    result = ok(console, capsys)
     assert result['changed'] is False
 
 
