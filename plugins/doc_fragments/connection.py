@@ -16,6 +16,12 @@ options:
       - Needed by the modules that manage project API keys and list workspace API keys.
       - If not set, the environment variable E(ORY_WORKSPACE_API_KEY) is used.
     type: str
+  workspace_id:
+    description:
+      - ID of the workspace, used by the modules that list workspace API keys; the other modules accept and ignore it, so
+        that it can be set once in C(module_defaults) for C(group/ory.network.ory).
+      - If not set, the environment variable E(ORY_WORKSPACE_ID) is used.
+    type: str
   console_api_url:
     description:
       - Base URL of the Ory Network console API.
@@ -25,6 +31,12 @@ options:
     description:
       - Project API key (C(ory_pat_...)) for the project API, where issued API keys live.
       - If not set, the environment variable E(ORY_PROJECT_API_KEY) is used.
+    type: str
+  project_id:
+    description:
+      - ID or slug of the project, used by the modules that manage project API keys; the other modules accept and ignore it,
+        so that it can be set once in C(module_defaults) for C(group/ory.network.ory).
+      - If not set, the environment variable E(ORY_PROJECT_ID) is used.
     type: str
   project_slug:
     description:
@@ -39,24 +51,30 @@ options:
   validate_certs:
     description:
       - Whether to verify the TLS certificate of the API.
+      - If not set, the environment variable E(ORY_VALIDATE_CERTS) is used (V(true) or V(false)), then V(true).
     type: bool
     default: true
   ca_path:
     description:
       - Path to a PEM file of CA certificates used to verify the API's certificate.
+      - If not set, the environment variable E(ORY_CA_PATH) is used.
     type: path
   timeout:
     description:
       - Seconds to wait for one HTTP response, and the budget for waiting between retries.
+      - If not set, the environment variable E(ORY_TIMEOUT) is used, then V(30).
     type: float
     default: 30
   retries:
     description:
       - How many times a request is retried after HTTP 429, 502, 503, 504 or a connection error.
       - Reads are retried as they are. A write is never sent twice blindly; see the module's notes.
+      - If not set, the environment variable E(ORY_MAX_RETRIES) is used, then V(5).
     type: int
     default: 5
 notes:
+  - Every module of the group accepts all of these options and ignores the ones it does not need, so one set of C(module_defaults)
+    for C(group/ory.network.ory) serves every module.
   - Option values come from the task first, then from C(module_defaults) for the group C(group/ory.network.ory), then from the E(ORY_*)
     environment variables.
   - Credentials are never logged; error messages name the HTTP status, the API's reason code and request id, never a key.

@@ -160,7 +160,9 @@ class OryClient:
         self.sleep = sleep or time.sleep
         self.session = session or requests.Session()
         self.session.headers.update({'Authorization': 'Bearer %s' % api_key, 'Accept': 'application/json', 'User-Agent': USER_AGENT})
-        self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        # Given with every request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify setting.
+        self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
+        self.session.verify = self.verify
         self.requests_sent = 0
 
     def request(self, method, path, params=None, body=None, expected=(200,), idempotent=None, recover=None):
@@ -197,7 +199,7 @@ class OryClient:
 
     def _send(self, method, path, params, body):
         url = self.base_url + path
-        kwargs = dict(params=params, timeout=self.timeout)
+        kwargs = dict(params=params, timeout=self.timeout, verify=self.verify)
         if body is not None:
             kwargs['data'] = json.dumps(body)
             kwargs['headers'] = {'Content-Type': 'application/json'}

@@ -12,21 +12,26 @@ from __future__ import annotations
 import copy
 import os
 
-from ansible.module_utils.basic import env_fallback
+from ansible.module_utils.basic import AnsibleModule, env_fallback
+from ansible.module_utils.errors import UnsupportedError
 
 DEFAULT_CONSOLE_API_URL = 'https://api.console.ory.sh'
 DEFAULT_PROJECT_API_URL = 'https://%s.projects.oryapis.com'
 
+# The whole connection set. Every module of the action group accepts all of it and ignores what it does not need, so
+# one module_defaults entry for group/ory.network.ory serves every module (a module that needs an option redefines it).
 CONNECTION_ARGUMENT_SPEC = dict(
     workspace_api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['ORY_WORKSPACE_API_KEY'])),
+    workspace_id=dict(type='str', fallback=(env_fallback, ['ORY_WORKSPACE_ID'])),
     console_api_url=dict(type='str', fallback=(env_fallback, ['ORY_CONSOLE_API_URL'])),
     project_api_key=dict(type='str', no_log=True, fallback=(env_fallback, ['ORY_PROJECT_API_KEY'])),
+    project_id=dict(type='str', fallback=(env_fallback, ['ORY_PROJECT_ID'])),
     project_slug=dict(type='str', fallback=(env_fallback, ['ORY_PROJECT_SLUG'])),
     project_api_url=dict(type='str', fallback=(env_fallback, ['ORY_PROJECT_API_URL'])),
-    validate_certs=dict(type='bool', default=True),
-    ca_path=dict(type='path'),
-    timeout=dict(type='float', default=30),
-    retries=dict(type='int', default=5),
+    validate_certs=dict(type='bool', default=True, fallback=(env_fallback, ['ORY_VALIDATE_CERTS'])),
+    ca_path=dict(type='path', fallback=(env_fallback, ['ORY_CA_PATH'])),
+    timeout=dict(type='float', default=30, fallback=(env_fallback, ['ORY_TIMEOUT'])),
+    retries=dict(type='int', default=5, fallback=(env_fallback, ['ORY_MAX_RETRIES'])),
 )
 
 # Options of the modules that can return a new secret. The action plugin acts on them (see the secret doc fragment).
@@ -122,3 +127,24 @@ class Connection:
         if kind is not None and not value.startswith(accepted):
             raise OptionError('%s holds %s, but this call needs %s (%s...).' % (option, kind, wanted, shown_prefix))
         return value
+
+
+class OryModule(AnsibleModule):
+    """AnsibleModule that reports an unknown option before any other argument error.
+
+    AnsibleModule fails with the first validation error, and it checks unknown options last: a typo such as
+    ``nmae=ci`` would read "one of the following is required: name, id". The typo is the cause, so it is named first.
+    """
+
+    def fail_json(self, msg=None, **kwargs):
+        validation = getattr(self, 'validation_result', None)
+        if validation is not None and not getattr(self, '_ory_validated', False):
+            errors = list(getattr(validation, 'errors', None) or [])
+            unsupported = [error for error in errors if isinstance(error, UnsupportedError)]
+            if unsupported and not isinstance(errors[0], UnsupportedError):
+                msg = 'Unsupported parameters for (%s) module: %s' % (getattr(self, '_name', 'ory.network'), unsupported[0].msg)
+        super().fail_json(msg=msg, **kwargs)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._ory_validated = True

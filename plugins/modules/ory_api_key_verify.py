@@ -103,11 +103,9 @@ expire_time:
   sample: "2026-09-29T10:00:00Z"
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ory.network.plugins.module_utils._api_keys import run_module
 from ansible_collections.ory.network.plugins.module_utils._client import project_client
-from ansible_collections.ory.network.plugins.module_utils._options import connection_argument_spec
+from ansible_collections.ory.network.plugins.module_utils._options import OryModule, connection_argument_spec
 from ansible_collections.ory.network.plugins.module_utils._talos import Talos
 
 
@@ -135,7 +133,7 @@ def run(module, connection):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = OryModule(argument_spec=argument_spec(), supports_check_mode=True)
     run_module(module, run)
 
 

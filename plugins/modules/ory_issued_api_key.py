@@ -293,11 +293,9 @@ old_key_retired:
   sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ory.network.plugins.module_utils._api_keys import UsageError, expires_within, parse_duration, run_module
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, project_client, redact
-from ansible_collections.ory.network.plugins.module_utils._options import OptionError, connection_argument_spec, secret_argument_spec
+from ansible_collections.ory.network.plugins.module_utils._options import OptionError, OryModule, connection_argument_spec, secret_argument_spec
 from ansible_collections.ory.network.plugins.module_utils._talos import (
     EXPIRED, REVOKE_REASONS, REVOKED, Desired, Talos, diff_view, effective_status, present_key, remaining_ttl,
     revoke_reason_value,
@@ -446,7 +444,7 @@ def retire_old(module, talos, key_id):
 
 
 def main():
-    module = AnsibleModule(
+    module = OryModule(
         argument_spec=argument_spec(),
         required_one_of=[('name', 'key_id')],
         supports_check_mode=True,

@@ -130,11 +130,9 @@ api_keys:
       sample: 89
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
 from ansible_collections.ory.network.plugins.module_utils._api_keys import run_module
 from ansible_collections.ory.network.plugins.module_utils._client import project_client
-from ansible_collections.ory.network.plugins.module_utils._options import connection_argument_spec
+from ansible_collections.ory.network.plugins.module_utils._options import OryModule, connection_argument_spec
 from ansible_collections.ory.network.plugins.module_utils._talos import (
     ACTIVE, REVOKED, STATUS_CHOICES, Talos, effective_status, present_key,
 )
@@ -174,7 +172,7 @@ def run(module, connection):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = OryModule(argument_spec=argument_spec(), supports_check_mode=True)
     run_module(module, run)
 
 

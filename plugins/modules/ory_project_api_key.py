@@ -245,7 +245,7 @@ vault:
 
 import datetime  # noqa: E402
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback  # noqa: E402
+from ansible.module_utils.basic import env_fallback  # noqa: E402
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (  # noqa: E402
     UsageError, expires_within, format_time, match_one, normalize_time, now, parse_duration, parse_time, run_module,
@@ -254,7 +254,7 @@ from ansible_collections.ory.network.plugins.module_utils._client import OryApiE
 from ansible_collections.ory.network.plugins.module_utils._console import (  # noqa: E402
     create_project_key, delete_project_key, key_facts, list_project_keys,
 )
-from ansible_collections.ory.network.plugins.module_utils._options import connection_argument_spec, secret_argument_spec  # noqa: E402
+from ansible_collections.ory.network.plugins.module_utils._options import OryModule, connection_argument_spec, secret_argument_spec  # noqa: E402
 
 
 def argument_spec():
@@ -405,7 +405,7 @@ def run(module, connection):
 
 
 def main():
-    module = AnsibleModule(
+    module = OryModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[('expires_at', 'expires_in')],
         required_if=[('state', 'present', ('name',))],

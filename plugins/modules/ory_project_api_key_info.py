@@ -130,12 +130,12 @@ api_keys:
       sample: false
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback  # noqa: E402
+from ansible.module_utils.basic import env_fallback  # noqa: E402
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import run_module  # noqa: E402
 from ansible_collections.ory.network.plugins.module_utils._client import console_client  # noqa: E402
 from ansible_collections.ory.network.plugins.module_utils._console import PROJECT_KEY_FIELDS, filter_keys, key_facts, list_project_keys  # noqa: E402
-from ansible_collections.ory.network.plugins.module_utils._options import connection_argument_spec  # noqa: E402
+from ansible_collections.ory.network.plugins.module_utils._options import OryModule, connection_argument_spec  # noqa: E402
 
 
 def argument_spec():
@@ -155,7 +155,7 @@ def run(module, connection):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = OryModule(argument_spec=argument_spec(), supports_check_mode=True)
     run_module(module, run)
 
 

@@ -129,14 +129,14 @@ api_keys:
       sample: true
 """
 
-from ansible.module_utils.basic import AnsibleModule, env_fallback  # noqa: E402
+from ansible.module_utils.basic import env_fallback  # noqa: E402
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import run_module  # noqa: E402
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, console_client  # noqa: E402
 from ansible_collections.ory.network.plugins.module_utils._console import (  # noqa: E402
     WORKSPACE_KEY_FIELDS, explain_workspace_denied, filter_keys, key_facts, list_workspace_keys,
 )
-from ansible_collections.ory.network.plugins.module_utils._options import connection_argument_spec  # noqa: E402
+from ansible_collections.ory.network.plugins.module_utils._options import OryModule, connection_argument_spec  # noqa: E402
 
 
 def argument_spec():
@@ -162,7 +162,7 @@ def run(module, connection):
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module = OryModule(argument_spec=argument_spec(), supports_check_mode=True)
     run_module(module, run)
 
 

@@ -91,7 +91,7 @@ class FakeSession:
         self.headers = api.session_headers
         self.verify = True
 
-    def request(self, method, url, params=None, data=None, headers=None, timeout=None):  # pylint: disable=unused-argument
+    def request(self, method, url, params=None, data=None, headers=None, timeout=None, verify=None):  # pylint: disable=unused-argument
         return self.api.handle(method, url, params=params, data=data, headers=headers)
 
 
