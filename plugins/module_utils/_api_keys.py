@@ -120,11 +120,14 @@ def run_module(module, run):
     if 'reveal_secret' in module.argument_spec:
         module.params['secret_sink'] = secret_sink()
     try:
-        result = run(module, Connection(module.params))
+        result = run(module, Connection(module.params, getattr(module, 'given', None)))
     except (OptionError, UsageError) as exc:
         module.fail_json(msg=redact(str(exc)))
     except OryApiError as exc:
-        fail = dict(msg=redact(str(exc)), status=exc.status)
+        msg = str(exc)
+        if exc.status == 401 and getattr(exc, 'credential', None):
+            msg = msg.rstrip('.') + '. The API key rejected comes from %s.' % exc.credential
+        fail = dict(msg=redact(msg), status=exc.status)
         if exc.reason:
             fail['reason'] = exc.reason
         if exc.request_id:

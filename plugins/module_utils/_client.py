@@ -85,7 +85,15 @@ class OryConnectionError(OryApiError):
     def __init__(self, method, path, cause, sent):
         self.cause = cause
         self.sent = sent
+        self.attempts = 1
+        self.elapsed = 0.0
         super().__init__(method, path, message=cause)
+
+    def describe(self):
+        text = super().describe()
+        if self.attempts > 1:
+            text = text[:-1] + ' (%d attempts over %.1f s).' % (self.attempts, self.elapsed)
+        return text
 
     @property
     def is_retryable(self):
@@ -119,6 +127,8 @@ def parse_error(method, path, response):
                 reason = error['status']
             # herodot: "reason" is the human detail, "message" the generic sentence
             texts = [t for t in (error.get('message'), error.get('reason')) if isinstance(t, str) and t]
+            if len(texts) == 2 and texts[1].startswith(texts[0].rstrip('.')):
+                texts = texts[1:]                               # the detail already repeats the generic sentence
             message = ': '.join(texts) if texts else None
         request_id = error.get('request') or response.headers.get('x-request-id')
     elif isinstance(body, dict) and body.get('message'):
@@ -151,9 +161,11 @@ def backoff_delay(attempt, response=None, rng=random.random):
 class OryClient:
     """HTTP client for one plane. One requests.Session per module run (connection reuse)."""
 
-    def __init__(self, base_url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, sleep=None, session=None):
+    def __init__(self, base_url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, sleep=None, session=None, credential=None):
         if not HAS_REQUESTS:
             raise RuntimeError('requests is required')
+        # (option, environment variable, where it came from) of the API key, named when the API rejects it (401).
+        self.credential = credential
         self.base_url = base_url.rstrip('/')
         self.timeout = timeout
         self.retries = retries
@@ -176,6 +188,7 @@ class OryClient:
         if idempotent is None:
             idempotent = method in ('GET', 'HEAD', 'DELETE')
         attempt = 0
+        started, slept = time.monotonic(), 0.0
         while True:
             attempt += 1
             failure, response = self._send(method, path, params, body)
@@ -183,12 +196,19 @@ class OryClient:
                 if response.status_code in expected:
                     return self._decode(method, path, response)
                 failure = parse_error(method, path, response)
+                if response.status_code == 401 and self.credential:
+                    failure.credential = self.credential
             retryable = failure.is_retryable
             never_reached = (response is not None and response.status_code == 429) or \
                 (isinstance(failure, OryConnectionError) and not failure.sent)
+            if isinstance(failure, OryConnectionError):
+                failure.attempts = attempt
+                failure.elapsed = max(time.monotonic() - started, slept)
             if not retryable or attempt > self.retries:
                 raise failure
-            self.sleep(min(backoff_delay(attempt, response), self.timeout))
+            delay = min(backoff_delay(attempt, response), self.timeout)
+            slept += delay
+            self.sleep(delay)
             if idempotent or never_reached:
                 continue
             if recover is None:
@@ -209,10 +229,17 @@ class OryClient:
         except requests.exceptions.ConnectTimeout:
             return OryConnectionError(method, path, 'connection to %s timed out' % self.base_url, sent=False), None
         except requests.exceptions.SSLError as exc:
-            return OryApiError(method, path, message='TLS error talking to %s: %s' % (self.base_url, type(exc).__name__)), None
+            return OryApiError(method, path, reason='TLS_ERROR', message=tls_failure(self.base_url, exc)), None
         except requests.exceptions.ConnectionError as exc:
             sent = not _is_connect_failure(exc)
-            what = 'connection to %s failed' % self.base_url if not sent else 'connection to %s broke before a response arrived' % self.base_url
+            if sent:
+                what = 'connection to %s broke before a response arrived' % self.base_url
+            elif _is_refused(exc):
+                what = 'connection to %s refused: nothing listens there; check the URL and that the service runs' % self.base_url
+            elif _is_unresolved(exc):
+                what = 'the host of %s could not be resolved; check the URL' % self.base_url
+            else:
+                what = 'could not connect to %s' % self.base_url
             return OryConnectionError(method, path, what, sent=sent), None
         except requests.exceptions.Timeout:
             return OryConnectionError(method, path, 'no response from %s within %ss' % (self.base_url, self.timeout), sent=True), None
@@ -241,6 +268,37 @@ class OryClient:
             query['page_token'] = token
 
 
+_TLS_CAUSE_RE = re.compile(r'certificate verify failed: ([^(\)\'"]+)|(WRONG_VERSION_NUMBER|wrong version number)|'
+                           r"(hostname '[^']+' doesn't match [^)\\]+|Hostname mismatch[^)\\']*)", re.IGNORECASE)
+
+
+def tls_failure(base_url, exc):
+    """One sentence for a failed TLS handshake: the cause, and the options that fix it."""
+    text = str(exc)
+    found = _TLS_CAUSE_RE.search(text)
+    if found and found.group(1):
+        cause = 'the certificate could not be verified (%s)' % found.group(1).strip().rstrip('.')
+    elif found and found.group(2):
+        cause = 'the server does not speak TLS (is the URL http://?)'
+    elif found and found.group(3):
+        cause = 'the certificate does not match the host name'
+    else:
+        cause = 'the TLS handshake failed (%s)' % type(exc).__name__
+    return ('TLS connection to %s failed: %s; give the CA bundle that signs the server certificate in ca_path (or ORY_CA_PATH), '
+            'or set validate_certs: false (ORY_VALIDATE_CERTS=false) only for a test server' % (base_url, redact(cause)))
+
+
+def _is_refused(exc):
+    text = repr(exc)
+    return 'Connection refused' in text or 'Errno 111' in text or 'ConnectionRefusedError' in text
+
+
+def _is_unresolved(exc):
+    text = repr(exc)
+    return any(marker in text for marker in ('Name or service not known', 'nodename nor servname', 'Temporary failure in name resolution',
+                                             'NameResolutionError', 'getaddrinfo failed'))
+
+
 def _is_connect_failure(exc):
     """True when the TCP connection was never established (so the request was not sent)."""
     text = repr(exc)
@@ -251,10 +309,12 @@ def _is_connect_failure(exc):
 def console_client(connection, sleep=None, session=None):
     """Client for the console plane (workspace API key)."""
     return OryClient(connection.console_url, connection.workspace_key(), connection.validate_certs, connection.ca_path,
-                     connection.timeout, connection.retries, sleep=sleep, session=session)
+                     connection.timeout, connection.retries, sleep=sleep, session=session,
+                     credential=connection.source('workspace_api_key', 'ORY_WORKSPACE_API_KEY'))
 
 
 def project_client(connection, sleep=None, session=None):
     """Client for a project's API (project API key)."""
     return OryClient(connection.project_url, connection.project_key(), connection.validate_certs, connection.ca_path,
-                     connection.timeout, connection.retries, sleep=sleep, session=session)
+                     connection.timeout, connection.retries, sleep=sleep, session=session,
+                     credential=connection.source('project_api_key', 'ORY_PROJECT_API_KEY'))

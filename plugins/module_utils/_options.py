@@ -92,8 +92,10 @@ class OptionError(Exception):
 class Connection:
     """The resolved connection settings of one module run."""
 
-    def __init__(self, params):
+    def __init__(self, params, given=None):
         self.params = params
+        # Names of the options the task gave (its own or from module_defaults); None when unknown.
+        self.given = given
         self.validate_certs = params.get('validate_certs', True)
         self.ca_path = params.get('ca_path')
         self.timeout = params.get('timeout') or 30
@@ -112,6 +114,14 @@ class Connection:
         if not slug:
             raise OptionError('project_slug is required (or set ORY_PROJECT_SLUG, or give project_api_url without %s).')
         return (template % slug).rstrip('/')
+
+    def source(self, option, env):
+        """Where the value of ``option`` came from, in words: the option (task or module_defaults) or the environment variable."""
+        if self.given is not None and option not in self.given and os.environ.get(env):
+            return 'the %s environment variable' % env
+        if self.given is None and os.environ.get(env) and os.environ.get(env) == self.params.get(option):
+            return 'the %s environment variable (or the %s option)' % (env, option)
+        return 'the %s option (task or module_defaults)' % option
 
     def workspace_key(self):
         return self._key('workspace_api_key', 'ORY_WORKSPACE_API_KEY', 'ory_wak_', 'a workspace API key', ('ory_wak_',))
@@ -146,5 +156,10 @@ class OryModule(AnsibleModule):
         super().fail_json(msg=msg, **kwargs)
 
     def __init__(self, *args, **kwargs):
+        self.given = None
         super().__init__(*args, **kwargs)
         self._ory_validated = True
+
+    def _load_params(self):
+        super()._load_params()
+        self.given = frozenset(self.params or ())

@@ -291,6 +291,27 @@ old_key_retired:
   returned: when a key was replaced
   type: bool
   sample: true
+vault:
+  description:
+    - Where the action plugin stored the new secret (O(vault_dest)). The secret itself is then removed from the result.
+  returned: when O(vault_dest) is set and a key was issued, rotated or replaced
+  type: dict
+  contains:
+    path:
+      description: Absolute path of the vault file.
+      returned: always
+      type: str
+      sample: /srv/ansible/group_vars/all/billing.yml
+    var:
+      description: Name of the variable that holds the secret (O(vault_var)).
+      returned: always
+      type: str
+      sample: billing_api_key
+    changed:
+      description: Whether the vault file was (or in check mode would be) written.
+      returned: always
+      type: bool
+      sample: true
 """
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import UsageError, expires_within, parse_duration, run_module

@@ -30,6 +30,7 @@ from ansible.module_utils.common import warnings as module_warnings
 from ansible_collections.ory.network.plugins.module_utils import _client
 from ansible_collections.ory.network.tests.emulator import state as emulator_state
 from ansible_collections.ory.network.tests.emulator.server import Emulator
+from ansible_collections.ory.network.tests.emulator.talos import ACTIVE
 from ansible_collections.ory.network.tests.emulator.web import Request as EmulatorRequest
 
 try:
@@ -44,6 +45,8 @@ except ImportError:  # ansible-core 2.18
 
 BASE_URL = 'http://emulator.test'
 SECRET_RE = re.compile(r'ory_(pat|wak|ak|pk|apikey)_[A-Za-z0-9_\-\.]{6,}')
+# The one result key in which a key module hands a new secret to its action plugin.
+SECRET_RESULT_KEYS = {'ory_project_api_key': 'value', 'ory_issued_api_key': 'secret'}
 STANDARD_KEYS = {'changed', 'failed', 'invocation', 'diff', 'warnings', 'deprecations', 'msg', 'skipped', 'exception'}
 HTTP_REASONS = {200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden',
                 404: 'Not Found', 409: 'Conflict', 429: 'Too Many Requests', 500: 'Internal Server Error', 502: 'Bad Gateway',
@@ -88,6 +91,10 @@ class EmulatorAdapter(BaseAdapter):
         except ValueError:
             decoded = body
         self.ory.calls.append(Call(request.method, path, parse_qs(parts.query), decoded, dict(headers)))
+        for hook in list(self.ory.hooks):
+            if hook[0] == request.method and re.fullmatch(hook[1], path):
+                self.ory.hooks.remove(hook)
+                hook[2]()
         req = EmulatorRequest(request.method, path, parse_qs(parts.query, keep_blank_values=True), headers, body, '127.0.0.1')
         resp, action = self.ory.emulator.handle(req)
         if action in ('reset', 'drop') or resp is None:
@@ -124,6 +131,7 @@ class Ory:
         self.project_slug = info['project_slug']
         self.project_api_key = info['project_api_key']
         self.calls = []
+        self.hooks = []
         self.sleeps = []
         self.verify_seen = []
 
@@ -167,6 +175,13 @@ class Ory:
     def fault(self, **spec):
         """Add an emulator fault rule (rate_limit, status, reset, slow, drop_after_commit), as the admin API does."""
         return self.emulator.faults.add(spec)
+
+    def before(self, endpoint, action):
+        """Run ``action()`` (another client's request, say) once, just before the next request to ``endpoint``
+        ('METHOD /template/{with}/{params}', as in emulator faults) reaches the emulator."""
+        method, template = endpoint.split(' ', 1)
+        pattern = re.sub(r'\\\{[a-z_]+\\\}', '[^/:]+', re.escape(template))
+        self.hooks.append((method, '(/p/[^/]+)?' + pattern, action))
 
     def now(self):
         return self.state.now()
@@ -223,6 +238,17 @@ class Ory:
         assert status == 201, answer
         return answer['issued_api_key'], answer['secret']
 
+    def revoke(self, key_id, reason='REVOCATION_REASON_KEY_COMPROMISE'):
+        status, body = self.call('POST', self.talos_path('/%s:revoke' % key_id), {'reason': reason}, self.project_api_key)
+        assert status == 204, body
+
+    def set_expiry(self, key_id, seconds_from_now):
+        """Move an issued key's expiry (in the past for an expired key): the server's record, as time would."""
+        with self.state.lock:
+            rec = self.state.issued(self.project_id)[key_id]
+            rec['expire_time'] = self.now() + int(seconds_from_now)
+            self.state.dirty(key_id)
+
     def issued_key(self, key_id):
         status, key = self.call('GET', self.talos_path('/' + key_id), token=self.project_api_key)
         return key if status == 200 else None
@@ -231,7 +257,8 @@ class Ory:
         status, page = self.call('GET', self.talos_path(), token=self.project_api_key, query={'page_size': '1000'})
         assert status == 200, page
         keys = page.get('issued_api_keys') or []
-        return [k for k in keys if (name is None or k.get('name') == name) and (not active_only or k.get('status') in (None, 'ACTIVE', 'API_KEY_STATUS_ACTIVE'))]
+        keys = [k for k in keys if name is None or k.get('name') == name]
+        return [k for k in keys if not active_only or k.get('status') == ACTIVE]
 
     def verify(self, secret):
         status, answer = self.call('POST', '/p/%s/v2alpha1/admin/apiKeys:verify' % self.project_slug, {'credential': secret}, self.project_api_key)
@@ -308,8 +335,7 @@ def _run_main(module, args, capsys, check=False, diff=False, secret_key=None):
 def run_main(capsys):
     """``run_main(module, args, check=False, diff=False)`` -> (result, exit code). See _run_main."""
     def run(module, args, check=False, diff=False):
-        secret_key = getattr(module, 'SECRET_RESULT_KEY', None) or {'ory_project_api_key': 'value', 'ory_issued_api_key': 'secret'}.get(
-            module.__name__.rsplit('.', 1)[-1])
+        secret_key = SECRET_RESULT_KEYS.get(module.__name__.rsplit('.', 1)[-1])
         return _run_main(module, args, capsys, check=check, diff=diff, secret_key=secret_key)
     return run
 

@@ -2,11 +2,8 @@
 from __future__ import annotations
 
 import importlib
-import json
 
 import pytest
-
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ory.network.plugins.module_utils import _api_keys
 
@@ -16,15 +13,12 @@ ARGS = {'name': 'ci', 'project_id': 'p', 'workspace_id': 'w', 'credential': 'ory
 
 
 @pytest.mark.parametrize('name', MODULES)
-def test_module_fails_with_missing_library_message(name, monkeypatch, capsys):
+def test_module_fails_with_missing_library_message(name, monkeypatch, run_main):
     module = importlib.import_module('ansible_collections.ory.network.plugins.modules.' + name)
     monkeypatch.setattr(_api_keys, 'HAS_REQUESTS', False)
     monkeypatch.setattr(_api_keys, 'REQUESTS_IMPORT_ERROR', ImportError('No module named requests'))
     spec = module.argument_spec()
     args = dict((k, v) for k, v in ARGS.items() if k in spec)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            module.main()
-    result = json.loads(capsys.readouterr().out)
-    assert result['failed'] is True
+    result, code = run_main(module, args)
+    assert code == 1 and result['failed'] is True
     assert 'Failed to import the required Python library (requests)' in result['msg']
