@@ -102,8 +102,8 @@ def test_tls_failure_names_the_cause_and_the_options_that_fix_it(run_main, sleep
 def test_plain_http_to_a_tls_port_is_named(run_main, sleeps, tls_emulator):
     info, dummy = tls_emulator
     url = info['console_url'].replace('https://', 'http://')
-    result, code = run_main(ory_project_api_key_info, dict(workspace_api_key=info['workspace_api_key'], console_api_url=url,
-                                                          project_id=info['project_id'], retries=0))
+    args = dict(workspace_api_key=info['workspace_api_key'], console_api_url=url, project_id=info['project_id'], retries=0)
+    result, code = run_main(ory_project_api_key_info, args)
     assert code == 1 and url in result['msg']
 
 

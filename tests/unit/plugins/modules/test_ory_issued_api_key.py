@@ -202,8 +202,8 @@ def test_name_or_key_id_required(ory, run_main):
 ])
 def test_mutable_change_is_one_patch_with_changed_paths(ory, run_main, args, mask, body):
     key_id = seed(ory, name='ci', actor_id='svc', scopes=['read'], metadata={'team': 'a'},
-                        rate_limit_policy={'quota': '5', 'window': '60s', 'unit': 'requests'},
-                        ip_restriction={'allowed_cidrs': ['10.0.0.0/8']})
+                  rate_limit_policy={'quota': '5', 'window': '60s', 'unit': 'requests'},
+                  ip_restriction={'allowed_cidrs': ['10.0.0.0/8']})
     result = run(ory, run_main, diff=True, name='ci', actor_id='svc', **args)
     assert result['changed'] is True and result['api_key']['key_id'] == key_id
     assert 'secret' not in result
@@ -216,7 +216,7 @@ def test_mutable_change_is_one_patch_with_changed_paths(ory, run_main, args, mas
 
 def test_equivalent_values_are_not_changes(ory, run_main):
     seed(ory, name='ci', scopes=['a', 'b'], ip_restriction={'allowed_cidrs': ['10.0.0.0/8']},
-               rate_limit_policy={'quota': '60', 'window': '3600s', 'unit': 'requests'})
+         rate_limit_policy={'quota': '60', 'window': '3600s', 'unit': 'requests'})
     result = run(ory, run_main, name='ci', scopes=['b', 'a'], ip_allowlist=['10.0.0.1/8'], rate_limit={'quota': 60, 'window': '1h'})
     assert result['changed'] is False and writes(ory) == []
 
