@@ -25,7 +25,7 @@ from ansible_collections.ory.network.plugins.modules import (
 from ansible_collections.ory.network.plugins.plugin_utils import _secret_action
 from ansible_collections.ory.network.tests.unit.conftest import check_return_doc, in_days
 
-MODULES_DIR = os.path.dirname(ory_project_api_key.__file__)
+MODULES_DIR = os.path.dirname(ory_project_api_key.__file__)  # (a controller test: it runs the action plugins too)
 # The modules whose real results the tests below check (test_every_module_is_covered keeps this list complete).
 COVERED = (ory_project_api_key_info, ory_workspace_api_key_info, ory_issued_api_key_info, ory_api_key_verify, ory_project_api_key,
            ory_issued_api_key)
