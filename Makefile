@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench clean
+.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench faults clean
 
 $(STAMP): requirements-dev.txt
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 # Single steps, for development.
 lint sanity units contract integration examples molecule docs-lint bench: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh $@
+
+## Fault matrix: every write of every key module x every injected fault x SEEDS seeds (make test runs 1 seed).
+SEEDS ?= 5
+faults: $(STAMP)
+	@SEEDS=$(SEEDS) PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh faults
 
 clean:
 	rm -rf $(VENV) tests/output .ansible collections

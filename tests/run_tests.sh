@@ -7,7 +7,7 @@ ROOT=$PWD
 PYVER=3.11
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
-STEPS=(lint docs-lint sanity units contract integration examples molecule bench)
+STEPS=(lint docs-lint sanity units contract integration examples molecule bench faults)
 [ $# -gt 0 ] && STEPS=("$@")
 
 # Ansible finds the collection through a link outside the repository (so linters never walk a loop).
@@ -44,6 +44,7 @@ run_step() {
                  else echo "no molecule scenarios yet"; fi ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi ;;
+    faults)      python tests/faults/run.py --seeds "${SEEDS:-1}" ;;
     *)           echo "unknown step: $1"; return 2 ;;
   esac
 }

@@ -24,6 +24,7 @@ from ansible_collections.ory.network.plugins.module_utils._api_keys import (
     UsageError, expiry_facts, format_time, now, parse_duration, parse_time,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError
+from ansible_collections.ory.network.plugins.module_utils._console import ExplainedApiError
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError
 
 ISSUED_PATH = '/v2alpha1/admin/issuedApiKeys'
@@ -295,12 +296,15 @@ class Talos:
 
     # writes
 
-    def issue(self, body):
-        """Issue a key; return (key, secret). Safe to call when a response may be lost (see module docstring)."""
+    def issue(self, body, keep_ids=()):
+        """Issue a key; return (key, secret). Safe to call when a response may be lost (see module docstring).
+
+        ``keep_ids``: ids of live keys with the same name that this call must never revoke (the key being replaced).
+        """
         for dummy in range(_ISSUE_ATTEMPTS):
             # One request_id per issue: retries of this request re-send it, so the server creates at most one key.
             request = dict(body, request_id=str(uuid.uuid4()))
-            response = self.client.request('POST', ISSUED_PATH, body=request, expected=(200, 201), idempotent=True) or {}
+            response = self._issue_once(request, keep_ids)
             key = response.get('issued_api_key') or {}
             secret = response.get('secret')
             if secret:
@@ -311,6 +315,38 @@ class Talos:
             self.revoke(key['key_id'], 'superseded')
         raise OryApiError('POST', ISSUED_PATH, message='the secret of each newly issued key was lost in transit %d times; '
                           'the orphaned keys were revoked' % _ISSUE_ATTEMPTS)
+
+    def _issue_once(self, request, keep_ids):
+        """Send one issue (same request_id on every retry). When it fails for good after an attempt that the server may
+        have carried out, replay it once more (a replay never creates a second key, and names the key it created); when
+        that fails too, revoke every key this request may have created without its secret, and say which."""
+        started = now()
+        try:
+            return self.client.request('POST', ISSUED_PATH, body=request, expected=(200, 201), idempotent=True) or {}
+        except OryApiError as exc:
+            if not exc.maybe_done:
+                raise
+            first = exc
+        try:
+            return self.client.request('POST', ISSUED_PATH, body=request, expected=(200, 201), idempotent=True) or {}
+        except OryApiError as exc:
+            if not exc.maybe_done:
+                raise
+        name = request.get('name') or ''
+        what = "Issuing key '%s' (request_id %s) failed (%s)" % (name, request['request_id'], str(first).rstrip('.'))
+        try:
+            orphans = [k for k in self._successors(dict(request, key_id=None, expire_time=None), started, any_expiry=True)
+                       if k.get('key_id') not in keep_ids]
+            for orphan in orphans:
+                self.revoke(orphan['key_id'], 'superseded')
+        except OryApiError as exc:
+            raise ExplainedApiError(first, (
+                "%s, and the keys could not be re-read to revoke one it may have issued without its secret (%s): revoke every "
+                "active key named '%s' issued since %s with state: absent and key_id." % (what, str(exc).rstrip('.'), name, format_time(started)))) from None
+        if orphans:
+            raise ExplainedApiError(first, '%s; the key(s) it issued whose secret never arrived were revoked: %s.'
+                                    % (what, ', '.join(k['key_id'] for k in orphans))) from None
+        raise ExplainedApiError(first, '%s; no key issued by it was found, so nothing was left behind.' % what) from None
 
     def patch(self, key_id, changes):
         """PATCH only the changed fields; the update_mask names exactly those paths."""
@@ -374,7 +410,7 @@ class Talos:
         new, secret = self.issue(issue_body)
         return new, secret, lost.get('old') or key
 
-    def _successors(self, old, started):
+    def _successors(self, old, started, any_expiry=False):
         """Active keys that look like the successor of ``old`` (its attributes after the rotation's overrides)."""
         keys = self.list(actor_id=old.get('actor_id'), status=ACTIVE) if old.get('actor_id') else self.list()
         since = started.timestamp() - _SKEW
@@ -385,7 +421,7 @@ class Talos:
                 continue
             if (k.get('name') or '') != (old.get('name') or '') or (k.get('actor_id') or '') != (old.get('actor_id') or ''):
                 continue
-            if k.get('expire_time') != old.get('expire_time'):
+            if not any_expiry and k.get('expire_time') != old.get('expire_time'):
                 continue
             if created is None or created.timestamp() >= since:
                 found.append(k)

@@ -421,7 +421,7 @@ def present(module, talos, desired, key, rotate_before):
         if module.check_mode:
             after = desired.predicted(base, ttl)
         else:
-            after, secret = talos.issue(desired.issue_body(base, ttl))
+            after, secret = talos.issue(desired.issue_body(base, ttl), keep_ids=(key['key_id'],))
             if retire:
                 retire = retire_old(module, talos, key['key_id'])
         result['old_key_id'] = key['key_id']

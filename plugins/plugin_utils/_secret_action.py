@@ -187,10 +187,13 @@ class SecretActionBase(ActionBase):
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         if retired.get('failed'):
+            # The new secret is safe in the vault file, so the task can fail: the old key must not stay live unnoticed.
             result['old_key_retired'] = False
-            result.setdefault('warnings', []).append(
-                'The new secret is stored in %s, but the replaced key %s could not be retired and stays live: %s'
-                % (result['vault']['path'], old, retired.get('msg')))
+            result['failed'] = True
+            result['msg'] = ('The new key %s is stored in %s, but the replaced key %s could not be retired and stays live (%s); '
+                             'retire it with state: absent and %s: %s.'
+                             % ((result.get('api_key') or {}).get(self.META_KEYS[0]), result['vault']['path'], old,
+                                str(retired.get('msg') or 'no reason given').rstrip('.'), self.RETIRE_ID, old))
         else:
             result['old_key_retired'] = True
 
