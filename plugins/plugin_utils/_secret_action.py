@@ -118,7 +118,7 @@ class SecretActionBase(ActionBase):
         secrets = self.loaded_vault_secrets()
         if vault_dest:
             try:
-                preflight(vault_dest, vault_var, secrets, vault_id)
+                preflight(vault_dest, vault_var, secrets, vault_id, check_mode=bool(self._task.check_mode))
             except VaultStoreError as exc:
                 result.update(failed=True, msg='Nothing was changed: the new secret could not be stored. %s' % exc)
                 return result
