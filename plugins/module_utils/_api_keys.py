@@ -18,6 +18,10 @@ UTC = datetime.timezone.utc
 # Duration units, as Ory Talos accepts them (mo = 30 days, y = 365 days).
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400, 'mo': 30 * 86400, 'y': 365 * 86400}
 _DURATION_RE = re.compile(r'(\d+(?:\.\d+)?)(mo|ms|y|w|d|h|m|s)')
+# The longest duration accepted (100 years): longer ones overflow date arithmetic and are always a mistake.
+MAX_DURATION = 100 * 365 * 86400
+# The longest name accepted (the API publishes no limit; longer names are refused before any request).
+NAME_MAX = 255
 
 
 class UsageError(Exception):
@@ -49,11 +53,36 @@ def parse_duration(value, option='duration'):
             total += float(match.group(1)) * _UNITS[match.group(2)]
     if pos != len(text) or not text:
         raise OptionError("%s must be a duration such as 90d, 12h, 1w or 3600s, not '%s'." % (option, value))
+    if total > MAX_DURATION:
+        raise OptionError("%s must be at most 100y, not '%s'." % (option, value))
     return int(total)
 
 
-def parse_time(value, option='time'):
-    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to whole seconds (None stays None)."""
+def check_name(value, option='name'):
+    """A name given by the user: not empty, at most NAME_MAX characters, no control characters. None stays None."""
+    if value is None:
+        return None
+    text = str(value)
+    if not text.strip():
+        raise OptionError('%s must not be empty.' % option)
+    if len(text) > NAME_MAX:
+        raise OptionError('%s must be at most %d characters long, not %d.' % (option, NAME_MAX, len(text)))
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in text):
+        raise OptionError('%s must not contain control characters (such as a newline or a tab).' % option)
+    return text
+
+
+def check_identifier(value, option):
+    """A key id given by the user: not empty. None stays None."""
+    if value is not None and not str(value).strip():
+        raise OptionError('%s must not be empty: give the id of a key, or leave %s out.' % (option, option))
+    return value
+
+
+def parse_time(value, option='time', require_offset=False):
+    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to whole seconds (None stays None).
+
+    With ``require_offset`` (values a user gives), a time without Z or an offset is refused instead of taken as UTC."""
     if value in (None, ''):
         return None
     if isinstance(value, datetime.datetime):
@@ -68,6 +97,9 @@ def parse_time(value, option='time'):
         except ValueError:
             raise OptionError("%s must be an RFC 3339 timestamp such as 2027-01-01T00:00:00Z, not '%s'." % (option, value)) from None
     if stamp.tzinfo is None:
+        if require_offset:
+            raise OptionError("%s must end with Z or an offset such as +02:00, so that the time is not guessed, not '%s'."
+                              % (option, value))
         stamp = stamp.replace(tzinfo=UTC)
     return stamp.astimezone(UTC).replace(microsecond=0)
 
@@ -79,8 +111,8 @@ def format_time(stamp):
     return stamp.astimezone(UTC).replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def normalize_time(value, option='time'):
-    return format_time(parse_time(value, option))
+def normalize_time(value, option='time', require_offset=False):
+    return format_time(parse_time(value, option, require_offset))
 
 
 def expiry_facts(expires, at=None):

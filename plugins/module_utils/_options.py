@@ -81,7 +81,11 @@ class Connection:
         self.validate_certs = params.get('validate_certs', True)
         self.ca_path = params.get('ca_path')
         self.timeout = params.get('timeout') or 30
-        self.retries = max(0, params.get('retries') if params.get('retries') is not None else 5)
+        self.retries = params.get('retries') if params.get('retries') is not None else 5
+        if self.retries < 0:
+            raise OptionError('retries must be 0 or more, not %s.' % self.retries)
+        if self.timeout < 0:
+            raise OptionError('timeout must be a positive number of seconds, not %s.' % self.timeout)
 
     @property
     def console_url(self):

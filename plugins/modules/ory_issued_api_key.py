@@ -295,7 +295,9 @@ old_key_retired:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.ory.network.plugins.module_utils._api_keys import UsageError, expires_within, parse_duration, run_module
+from ansible_collections.ory.network.plugins.module_utils._api_keys import (
+    UsageError, check_identifier, check_name, expires_within, parse_duration, run_module,
+)
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, project_client, redact
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError, connection_argument_spec, secret_argument_spec
 from ansible_collections.ory.network.plugins.module_utils._talos import (
@@ -330,6 +332,9 @@ def argument_spec():
 
 def run(module, connection):
     params = module.params
+    check_name(params['name'])
+    check_name(params['actor_id'], 'actor_id')
+    check_identifier(params['key_id'], 'key_id')
     if params['revoke_description'] and params['revoke_reason'] != 'privilege_withdrawn':
         raise OptionError('revoke_description is only allowed with revoke_reason: privilege_withdrawn.')
     rotate_before = parse_duration(params['rotate_before'], 'rotate_before')

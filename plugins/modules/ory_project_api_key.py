@@ -248,7 +248,8 @@ import datetime  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule, env_fallback  # noqa: E402
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (  # noqa: E402
-    UsageError, expires_within, format_time, match_one, normalize_time, now, parse_duration, parse_time, run_module,
+    UsageError, check_identifier, check_name, expires_within, format_time, match_one, normalize_time, now, parse_duration, parse_time,
+    run_module,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, console_client, redact  # noqa: E402
 from ansible_collections.ory.network.plugins.module_utils._console import (  # noqa: E402
@@ -322,11 +323,12 @@ def _new_expiry(params, expires_at, expires_in, rotate_before, old):
 
 def run(module, connection):
     params = module.params
-    name = params['name']
+    name = check_name(params['name'])
     project = params['project_id']
-    key_id = params['id']
+    key_id = check_identifier(params['id'], 'id')
+    check_identifier(project, 'project_id')
     state = params['state']
-    expires_at = normalize_time(params['expires_at'], 'expires_at')
+    expires_at = normalize_time(params['expires_at'], 'expires_at', require_offset=True)
     expires_in = parse_duration(params['expires_in'], 'expires_in')
     rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
 

@@ -47,6 +47,8 @@ class SecretActionBase(ActionBase):
     RETIRE_KEEP = ()
     RETIRE_SET = {}
     RETIRE_ID = 'id'
+    # Options that pick the key: given as null ("{{ none }}") or '' they are refused, never taken as "not given".
+    IDENTIFIERS = ('name', 'id')
 
     _supports_check_mode = True
     _supports_async = False
@@ -89,6 +91,9 @@ class SecretActionBase(ActionBase):
     def _options(self):
         """Read and check the action-side options. Returns (reveal, vault_dest, vault_var, vault_id) or raises ValueError."""
         args = self._task.args
+        for name in self.IDENTIFIERS:
+            if name in args and (args[name] is None or (isinstance(args[name], str) and not args[name].strip())):
+                raise ValueError('%s is set but empty (null or an empty string); give a value, or leave %s out.' % (name, name))
         try:
             reveal = boolean(args.get('reveal_secret', False), strict=True)
         except TypeError:
