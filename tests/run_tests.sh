@@ -44,7 +44,7 @@ run_step() {
                  else echo "no molecule scenarios yet"; fi ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi ;;
-    faults)      python tests/faults/run.py --seeds "${SEEDS:-1}" ;;
+    faults)      python tests/faults/run.py --seeds "${SEEDS:-1}" && python tests/faults/kill.py ;;
     *)           echo "unknown step: $1"; return 2 ;;
   esac
 }

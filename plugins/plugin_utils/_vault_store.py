@@ -192,6 +192,8 @@ def preflight(path, var, vault, vault_id=None, check_mode=False):
     """
     secrets = vault_secrets_of(vault)
     check_var_name(path, var)
+    # Plain str copies: ansible-core 2.19 tags strings, and yaml.safe_dump cannot write tagged ones.
+    path, var = str(path), str(var)
     select_encrypt_secret(path, secrets, vault_id)
     b_data = _read_bytes(path)
     if b_data is not None:
@@ -258,7 +260,7 @@ def _managed_spans(text, names):
 
 
 def _render(entries):
-    return ''.join(yaml.safe_dump({name: _plain(value)}, default_flow_style=False, sort_keys=False, allow_unicode=True)
+    return ''.join(yaml.safe_dump({str(name): _plain(value)}, default_flow_style=False, sort_keys=False, allow_unicode=True)
                    for name, value in entries.items())
 
 

@@ -138,3 +138,14 @@ def test_preflight_fails_when_the_lock_cannot_be_taken(tmp_path, monkeypatch):
     with pytest.raises(vs.VaultStoreError) as err:
         vs.preflight(str(tmp_path / 'vault.yml'), 'ci_key', SECRETS)
     assert 'cannot lock' in str(err.value)
+
+
+def test_preflight_of_an_existing_file_takes_tagged_strings(tmp_path):
+    """ansible-core 2.19 gives the action plugin tagged strings; the dry-run edit of preflight must write them."""
+    tags = pytest.importorskip('ansible._internal._datatag._tags')
+    origin = tags.Origin(path='/playbook.yml', line_num=1)
+    dest = str(tmp_path / 'vault.yml')
+    write_text(dest, USER_TEXT)
+    vs.preflight(origin.tag(dest), origin.tag('ci_key'), SECRETS)
+    vs.store_secret(origin.tag(dest), origin.tag('ci_key'), origin.tag(SECRET), META, SECRETS)
+    assert read_text(dest).startswith(USER_TEXT)
