@@ -126,6 +126,9 @@ options:
 notes:
   - Issuing sends a C(request_id), so a retry after a lost response cannot create a second key. If the original response (and so the
     secret) was lost, the orphaned key is revoked and a new one is issued; the module never leaves a live key whose secret nobody has.
+    When every answer is lost, the request is replayed once more, and then every key it may have issued is revoked; the failure
+    message names the revoked key ids (or, if the keys could not be read, what to revoke).
+  - Reads, revocations and issues (with their C(request_id)) are retried after HTTP 500 too, since sending them again is safe.
   - Replacing a key issues the new key first and revokes the old one afterwards, so there is no moment without a working key.
     The plan's key quota must leave room for one more active key meanwhile.
   - A key that has expired but was never revoked is found by name and replaced when O(state=present).
@@ -287,7 +290,7 @@ old_key_retired:
   description:
     - Whether the replaced key is revoked (in check mode, whether it would be).
     - V(false) with O(retire_replaced=false), or when revoking it failed after the new key was issued (the task then warns and
-      still returns the new secret).
+      still returns the new secret; with O(vault_dest), where the new secret is already stored, the task fails and names the old key).
   returned: when a key was replaced
   type: bool
   sample: true

@@ -91,11 +91,16 @@ attributes:
 notes:
   - One run lists the project's keys once; when nothing has to change, nothing else is sent.
   - The create is never sent twice blindly. When its answer is lost, the module lists the keys again; a key with this
-    name that appeared meanwhile holds a secret nobody has, so it is deleted and the create is sent again.
+    name that appeared meanwhile holds a secret nobody has, so it is deleted and the create is sent again. A create that
+    gets no answer within O(timeout) may still be running on the server, so the keys are re-read with backoff (for twice
+    O(timeout), at least 10 seconds) until it shows up, before anything is sent again; when the task gives up, it has
+    deleted every key it created without receiving the secret, or its message says which key to delete.
+  - Reads and deletes are retried after HTTP 500 too (sending them again is safe); a create only after re-reading.
   - A replacement creates the new key first and deletes the old one afterwards. With O(retire_replaced=false) the old
     key stays live and its id is returned in RV(old_key_id), so that it can be deleted once the new secret is stored.
-  - If the old key cannot be deleted after a replacement, the module still succeeds (so the new secret is not lost),
-    warns, and returns RV(old_key_retired=false).
+  - If the old key cannot be deleted after a replacement (after the retries), the module still succeeds (so the new secret
+    in the result is not lost), warns, and returns RV(old_key_retired=false). With O(vault_dest), where the new secret is
+    already stored, the task fails instead and names the old key to delete.
 seealso:
   - module: ory.network.ory_project_api_key_info
   - module: ory.network.ory_workspace_api_key_info
@@ -216,7 +221,7 @@ old_key_id:
 old_key_retired:
   description:
     - Whether the replaced key was deleted. V(false) with O(retire_replaced=false), or when deleting it failed (see the
-      warning); that key then stays live until it is deleted.
+      warning, or with O(vault_dest) the failure message); that key then stays live until it is deleted.
   returned: when a key was replaced
   type: bool
   sample: true
