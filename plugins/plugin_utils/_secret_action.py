@@ -93,7 +93,9 @@ class SecretActionBase(ActionBase):
         args = self._task.args
         for name in self.IDENTIFIERS:
             if name in args and (args[name] is None or (isinstance(args[name], str) and not args[name].strip())):
-                raise ValueError('%s is set but empty (null or an empty string); give a value, or leave %s out.' % (name, name))
+                hint = ' (in check mode, a key that is only about to be created has no id yet)' \
+                    if self._task.check_mode and args[name] is None and name != 'name' else ''
+                raise ValueError('%s is set but empty (null or an empty string)%s; give a value, or leave %s out.' % (name, hint, name))
         try:
             reveal = boolean(args.get('reveal_secret', False), strict=True)
         except TypeError:

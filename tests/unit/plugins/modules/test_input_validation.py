@@ -109,11 +109,23 @@ def test_issued_key_bad_input(emu, capsys, extra, message):
 ])
 def test_null_identifiers_are_refused_before_the_module_runs(tmp_path, monkeypatch, cls, args, option):
     """``key_id: "{{ none }}"`` reaches the action as None: it must not mean "no key_id" (a new nameless key every run)."""
+    result = run_action(tmp_path, monkeypatch, cls, args)
+    assert result['failed'] is True
+    assert result['msg'].startswith('%s is set but empty' % option), result['msg']
+
+
+def test_null_key_id_in_check_mode_says_why(tmp_path, monkeypatch):
+    """The EXAMPLES chain a registered key_id into the next task: in check mode it is null, and the message says so."""
+    result = run_action(tmp_path, monkeypatch, IssuedAction, {'key_id': None, 'metadata': {'a': 'b'}}, check_mode=True)
+    assert result['failed'] is True and 'in check mode, a key that is only about to be created has no id yet' in result['msg']
+
+
+def run_action(tmp_path, monkeypatch, cls, args, check_mode=False):
     monkeypatch.setattr(_secret_action, 'VaultSecretsContext', None)
     task = mock.MagicMock()
     task.args = dict(args)
     task.register = None
-    task.check_mode = False
+    task.check_mode = check_mode
     task.async_val = 0
     connection = mock.MagicMock()
     connection._shell.tmpdir = None
@@ -121,6 +133,4 @@ def test_null_identifiers_are_refused_before_the_module_runs(tmp_path, monkeypat
     loader.set_basedir(str(tmp_path))
     action = cls(task, connection, mock.MagicMock(), loader, None, None)
     action._execute_module = mock.MagicMock(side_effect=AssertionError('the module must not run'))
-    result = action.run(task_vars={})
-    assert result['failed'] is True
-    assert result['msg'].startswith('%s is set but empty' % option), result['msg']
+    return action.run(task_vars={})
