@@ -62,6 +62,13 @@ options:
     type: str
     choices: [result, none]
     default: result
+  stored_key_id:
+    description:
+      - Set by the action plugin to the C(key_id) stored in O(vault_var)C(_meta) of O(vault_dest) (unset without O(vault_dest));
+        a value given in the task is replaced.
+      - When the name matches several live keys, one of them is this stored key and every other one is older, the others are
+        what an earlier replacement failed to retire; the module retires them (RV(retired_key_ids)) instead of stopping.
+    type: str
 notes:
   - A new secret appears only when a key was just created or rotated; it is never read back from Ory Network later.
   - "Where a secret may appear: in the registered variable (hidden from the output unless O(reveal_secret=true)), and in the

@@ -145,6 +145,21 @@ def match_one(candidates, what, id_field):
     return candidates[0]
 
 
+def half_done_leftovers(candidates, stored_id, id_field, created_field):
+    """The keys an interrupted replacement left live: when ``candidates`` (the live keys with one name) hold the key whose
+    secret is stored (``stored_id``) and every other one is older, those others; else []."""
+    if not stored_id or len(candidates) < 2:
+        return []
+    stored = [k for k in candidates if str(k.get(id_field)) == stored_id]
+    if len(stored) != 1:
+        return []
+    newest = parse_time(stored[0].get(created_field))
+    others = [k for k in candidates if k is not stored[0]]
+    if newest is None or any(parse_time(k.get(created_field)) is None or parse_time(k.get(created_field)) > newest for k in others):
+        return []
+    return others
+
+
 def run_module(module, run):
     """Call ``run(module, connection)`` and turn every expected failure into one fail_json sentence."""
     if not HAS_REQUESTS:

@@ -35,6 +35,7 @@ SECRET_ARGUMENT_SPEC = dict(
     vault_var=dict(type='str'),
     vault_id=dict(type='str'),
     secret_sink=dict(type='str', default='result', choices=['result', 'none']),
+    stored_key_id=dict(type='str'),
     retire_replaced=dict(type='bool', default=True),
 )
 

@@ -21,7 +21,7 @@ import ipaddress
 import uuid
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (
-    UsageError, expiry_facts, format_time, now, parse_duration, parse_time,
+    UsageError, expiry_facts, format_time, half_done_leftovers, now, parse_duration, parse_time,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError
 from ansible_collections.ory.network.plugins.module_utils._console import ExplainedApiError
@@ -269,12 +269,16 @@ class Talos:
         params = {'filter': ' AND '.join(clauses)} if clauses else None
         return list(self.client.paginate(ISSUED_PATH, 'issued_api_keys', params=params))
 
-    def find_live(self, name, actor_id=None):
+    def find_live(self, name, actor_id=None, stored_key_id=None, leftovers=None):
         """The one usable key with this name (and actor), or an expired one to replace, or None.
 
         A key is usable when its status is ACTIVE and it has not expired. Two usable keys with one name
         are an error naming both ids. With no usable key, the most recent expired (never revoked) key
         is returned so that it can be replaced. Revoked keys are never matched.
+
+        With ``stored_key_id`` (the key whose secret is stored) among several usable keys that are all older than it,
+        the older ones are what an interrupted replacement left live: they are appended to ``leftovers`` and the
+        stored key is returned.
         """
         if actor_id is not None:
             keys = self.list(actor_id=actor_id, status=ACTIVE)   # a status-only filter is rejected
@@ -282,6 +286,10 @@ class Talos:
             keys = self.list()
         candidates = [k for k in keys if k.get('name') == name and (actor_id is None or k.get('actor_id') == actor_id)]
         usable = [k for k in candidates if effective_status(k) == ACTIVE]
+        stale = half_done_leftovers(usable, stored_key_id, 'key_id', 'create_time')
+        if stale and leftovers is not None:
+            leftovers.extend(stale)
+            usable = [k for k in usable if k not in stale]
         if len(usable) > 1:
             what = "name '%s'" % name + (" with actor_id '%s'" % actor_id if actor_id is not None else '')
             ids = ', '.join(sorted(str(k.get('key_id')) for k in usable))

@@ -286,11 +286,20 @@ old_key_id:
   returned: when a key was replaced
   type: str
   sample: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
+retired_key_ids:
+  description:
+    - IDs of older active keys with this name (and actor) that an earlier replacement left live (its new key's secret is the
+      one stored in O(vault_dest)), revoked as V(superseded) by this run (in check mode, that would be revoked).
+  returned: when such keys were found
+  type: list
+  elements: str
+  sample: [0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10]
 old_key_retired:
   description:
     - Whether the replaced key is revoked (in check mode, whether it would be).
     - V(false) with O(retire_replaced=false), or when revoking it failed after the new key was issued (the task then warns and
-      still returns the new secret; with O(vault_dest), where the new secret is already stored, the task fails and names the old key).
+      still returns the new secret; with O(vault_dest), where the new secret is already stored, the task fails and names the old key,
+      which the next run with the same O(vault_dest) revokes, see RV(retired_key_ids)).
   returned: when a key was replaced
   type: bool
   sample: true
@@ -343,19 +352,28 @@ def run(module, connection):
     rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
     desired = Desired(params)
     talos = Talos(project_client(connection))
+    leftovers = []
 
     if params['key_id']:
         key = talos.get(params['key_id'])
         if key is None and params['state'] == 'present':
             raise UsageError("key_id '%s' is not an issued API key of this project." % params['key_id'])
     else:
-        key = talos.find_live(params['name'], params['actor_id'])
+        stored = params['stored_key_id'] if params['state'] == 'present' else None
+        key = talos.find_live(params['name'], params['actor_id'], stored_key_id=stored, leftovers=leftovers)
 
     if params['state'] == 'absent':
         return absent(module, talos, key)
     if key is not None and key.get('status') == REVOKED:
         raise UsageError("Key %s is revoked and cannot be used again; leave out key_id to issue a new key." % key['key_id'])
-    return present(module, talos, desired, key, rotate_before)
+    if leftovers and not module.check_mode:
+        # An earlier replacement stored the new key's secret but could not revoke the old key: finish it.
+        for old in leftovers:
+            talos.revoke(old['key_id'], 'superseded')
+    result = present(module, talos, desired, key, rotate_before)
+    if leftovers:
+        result.update(changed=True, retired_key_ids=[k['key_id'] for k in leftovers])
+    return result
 
 
 def absent(module, talos, key):

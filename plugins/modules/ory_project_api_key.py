@@ -100,7 +100,8 @@ notes:
     key stays live and its id is returned in RV(old_key_id), so that it can be deleted once the new secret is stored.
   - If the old key cannot be deleted after a replacement (after the retries), the module still succeeds (so the new secret
     in the result is not lost), warns, and returns RV(old_key_retired=false). With O(vault_dest), where the new secret is
-    already stored, the task fails instead and names the old key to delete.
+    already stored, the task fails instead and names the old key; the next run with the same O(vault_dest) deletes it
+    (RV(retired_key_ids)).
 seealso:
   - module: ory.network.ory_project_api_key_info
   - module: ory.network.ory_workspace_api_key_info
@@ -218,6 +219,14 @@ old_key_id:
   returned: when a key was replaced
   type: str
   sample: 3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e
+retired_key_ids:
+  description:
+    - IDs of older keys with this name that an earlier replacement left live (its new key's secret is the one stored in
+      O(vault_dest)), deleted by this run (in check mode, that would be deleted).
+  returned: when such keys were found
+  type: list
+  elements: str
+  sample: [3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e]
 old_key_retired:
   description:
     - Whether the replaced key was deleted. V(false) with O(retire_replaced=false), or when deleting it failed (see the
@@ -253,8 +262,8 @@ import datetime  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule, env_fallback  # noqa: E402
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (  # noqa: E402
-    UsageError, check_identifier, check_name, expires_within, format_time, match_one, normalize_time, now, parse_duration, parse_time,
-    run_module,
+    UsageError, check_identifier, check_name, expires_within, format_time, half_done_leftovers, match_one, normalize_time, now,
+    parse_duration, parse_time, run_module,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, console_client, redact  # noqa: E402
 from ansible_collections.ory.network.plugins.module_utils._console import (  # noqa: E402
@@ -339,12 +348,22 @@ def run(module, connection):
 
     client = console_client(connection)
     keys = list_project_keys(client, project)
+    leftovers = [] if key_id or state != 'present' else \
+        half_done_leftovers([k for k in keys if k.get('name') == name], params['stored_key_id'], 'id', 'created_at')
+    if leftovers:
+        # An earlier replacement stored the new key's secret but could not delete the old key: finish it.
+        if not module.check_mode:
+            for old in leftovers:
+                delete_project_key(client, project, old['id'])
+        keys = [k for k in keys if k not in leftovers]
     if key_id:
         live = match_one([k for k in keys if k.get('id') == key_id], 'The id %s' % key_id, 'id')
     else:
         live = match_one([k for k in keys if k.get('name') == name], "The name '%s'" % name, 'id')
     before = key_facts(live) if live else None
     result = dict(changed=False)
+    if leftovers:
+        result.update(changed=True, retired_key_ids=[k['id'] for k in leftovers])
 
     if state == 'absent':
         if before:

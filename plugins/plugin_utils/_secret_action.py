@@ -21,7 +21,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, preflight, store_secret
+from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, preflight, store_secret, stored_key_id
 
 try:
     from ansible.parsing.vault import VaultSecretsContext
@@ -123,9 +123,10 @@ class SecretActionBase(ActionBase):
             return result
 
         secrets = self.loaded_vault_secrets()
+        stored = {}
         if vault_dest:
             try:
-                preflight(vault_dest, vault_var, secrets, vault_id, check_mode=bool(self._task.check_mode))
+                stored = preflight(vault_dest, vault_var, secrets, vault_id, check_mode=bool(self._task.check_mode))
             except VaultStoreError as exc:
                 result.update(failed=True, msg='Nothing was changed: the new secret could not be stored. %s' % exc)
                 return result
@@ -133,6 +134,7 @@ class SecretActionBase(ActionBase):
         sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
         module_args = dict(self._task.args)
         module_args['secret_sink'] = sink
+        module_args['stored_key_id'] = stored_key_id(stored, vault_var) if vault_dest else None
         # No gap on replacement: with vault_dest the old key stays live until the new secret is stored.
         retire_after_store = False
         if vault_dest:

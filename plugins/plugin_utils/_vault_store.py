@@ -188,7 +188,8 @@ def preflight(path, var, vault, vault_id=None, check_mode=False):
     Vault secrets are loaded, the chosen vault id exists, the variable name is valid, an existing file
     decrypts, parses and can be edited without changing what it holds besides the managed entries, and
     (unless in check mode) the directory exists or is created, takes the lock, and holds a new file:
-    a temporary file is created and removed there. Raises VaultStoreError.
+    a temporary file is created and removed there. Returns the file's variables ({} when it does not exist).
+    Raises VaultStoreError.
     """
     secrets = vault_secrets_of(vault)
     check_var_name(path, var)
@@ -196,13 +197,14 @@ def preflight(path, var, vault, vault_id=None, check_mode=False):
     path, var = str(path), str(var)
     select_encrypt_secret(path, secrets, vault_id)
     b_data = _read_bytes(path)
+    data = {}
     if b_data is not None:
         text, data, dummy = decrypt_text(path, b_data, secrets)
         probe = _merged(_plain(data), var, 'ory-preflight-probe', {}, utc_now())
         _edited(path, text, data, dict((name, probe[name]) for name in (var, var + META_SUFFIX)))
     if check_mode:
         _check_writable(path)
-        return
+        return data
     _ensure_dir(path)
     lock_fd = _lock_or_fail(path)
     try:
@@ -215,6 +217,14 @@ def preflight(path, var, vault, vault_id=None, check_mode=False):
             raise VaultStoreError(path, 'cannot create a file in %s (%s)' % (directory, exc.strerror or type(exc).__name__)) from None
     finally:
         os.close(lock_fd)
+    return data
+
+
+def stored_key_id(data, var):
+    """The key id stored in ``<var>_meta`` of a vault file's mapping (as preflight() returns it), or None."""
+    meta = data.get(var + META_SUFFIX) if isinstance(data, dict) else None
+    key_id = meta.get('key_id') if isinstance(meta, dict) else None
+    return str(key_id) if key_id else None
 
 
 def _check_writable(path):

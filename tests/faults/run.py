@@ -75,11 +75,10 @@ OPS = {
     'issued-revoke': ('issued', T_REVOKE, {'ttl': '30d'}, {'state': 'absent'}, 'absent'),
 }
 
-# (operation, fault, times > RETRIES): a replacement whose retire step fails for good leaves the old key live next to
-# the stored new one; finishing it on the next run needs the stored key id from the vault file (the module-level
-# lost-secret / half-done replacement rule of the decision-engine issue), which the modules do not have yet.
-# (A dropped answer or a slow reply still retires the old key: the server carried the request out.)
-KNOWN_GAPS = {(op, fault) for op in ('project-retire', 'issued-retire') for fault in ('429', '500', '502', '503', '504', 'reset')}
+# (operation, fault) pairs that cannot converge yet when the fault repeats more often than ``retries``, with the reason.
+# None today: a replacement whose retire step failed for good is finished by the next run (the key modules retire the
+# older keys next to the one stored in vault_dest).
+KNOWN_GAPS = set()
 
 
 def task_args(op, name, options, vault):

@@ -14,12 +14,8 @@ import requests
 
 from ansible.module_utils import _internal
 from ansible.module_utils.testing import patch_module_args
-from ansible.parsing.dataloader import DataLoader
 
-from ansible_collections.ory.network.plugins.action.ory_issued_api_key import ActionModule as IssuedAction
-from ansible_collections.ory.network.plugins.action.ory_project_api_key import ActionModule as ProjectAction
 from ansible_collections.ory.network.plugins.modules import ory_issued_api_key, ory_project_api_key
-from ansible_collections.ory.network.plugins.plugin_utils import _secret_action
 from ansible_collections.ory.network.tests.emulator.server import Emulator, EmulatorServer
 from ansible_collections.ory.network.tests.emulator.state import State
 
@@ -98,39 +94,3 @@ def test_issued_key_bad_input(emu, capsys, extra, message):
     assert result['failed'] is True and message in result['msg'], result['msg']
     assert '\n' not in result['msg'] and result['msg'].endswith('.')
     assert requests_made(emu) == before, 'no request before the input is checked'
-
-
-@pytest.mark.parametrize('cls, args, option', [
-    (IssuedAction, {'key_id': None, 'reveal_secret': True}, 'key_id'),
-    (IssuedAction, {'name': None, 'reveal_secret': True}, 'name'),
-    (IssuedAction, {'name': 'ci', 'actor_id': '', 'reveal_secret': True}, 'actor_id'),
-    (ProjectAction, {'id': None, 'name': 'ci', 'reveal_secret': True}, 'id'),
-    (ProjectAction, {'name': '  ', 'reveal_secret': True}, 'name'),
-])
-def test_null_identifiers_are_refused_before_the_module_runs(tmp_path, monkeypatch, cls, args, option):
-    """``key_id: "{{ none }}"`` reaches the action as None: it must not mean "no key_id" (a new nameless key every run)."""
-    result = run_action(tmp_path, monkeypatch, cls, args)
-    assert result['failed'] is True
-    assert result['msg'].startswith('%s is set but empty' % option), result['msg']
-
-
-def test_null_key_id_in_check_mode_says_why(tmp_path, monkeypatch):
-    """The EXAMPLES chain a registered key_id into the next task: in check mode it is null, and the message says so."""
-    result = run_action(tmp_path, monkeypatch, IssuedAction, {'key_id': None, 'metadata': {'a': 'b'}}, check_mode=True)
-    assert result['failed'] is True and 'in check mode, a key that is only about to be created has no id yet' in result['msg']
-
-
-def run_action(tmp_path, monkeypatch, cls, args, check_mode=False):
-    monkeypatch.setattr(_secret_action, 'VaultSecretsContext', None)
-    task = mock.MagicMock()
-    task.args = dict(args)
-    task.register = None
-    task.check_mode = check_mode
-    task.async_val = 0
-    connection = mock.MagicMock()
-    connection._shell.tmpdir = None
-    loader = DataLoader()
-    loader.set_basedir(str(tmp_path))
-    action = cls(task, connection, mock.MagicMock(), loader, None, None)
-    action._execute_module = mock.MagicMock(side_effect=AssertionError('the module must not run'))
-    return action.run(task_vars={})
