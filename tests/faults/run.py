@@ -247,9 +247,10 @@ def main():
             print('FAIL %(op)s under %(fault)s x%(times)d (seed %(seed)d): converged=%(converged)s duplicates=%(duplicates)d '
                   'lost=%(lost)d unclear=%(unclear)d' % row, json.dumps(row['detail']))
     gaps = sum(r['known_gap'] and not r['converged'] for r in rows)
-    print('faults: %d runs (%d seeds x %d faults x %d operations), %d converged, %d known gaps, %d failed, in %ds'
-          % (len(rows), args.seeds, len(faults), len(ops), sum(r['converged'] for r in rows), gaps, len(failures),
-             time.monotonic() - started))
+    print('faults: %d runs (%d seeds x %d faults x %d operations; %d with the fault repeated more often than retries=%d), '
+          '%d converged, %d known gaps, %d failed, in %ds'
+          % (len(rows), args.seeds, len(faults), len(ops), sum(r['times'] > RETRIES for r in rows), RETRIES,
+             sum(r['converged'] for r in rows), gaps, len(failures), time.monotonic() - started))
     return 1 if failures else 0
 
 
