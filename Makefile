@@ -8,7 +8,7 @@ VENV_2_18  ?= .venv-2.18
 STAMP_2_18 := $(VENV_2_18)/.installed
 MATRIX_2_18 := sanity-2.18 units-2.18 integration-2.18 examples-2.18
 
-.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench clean $(MATRIX_2_18)
+.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench faults clean $(MATRIX_2_18)
 
 $(STAMP): requirements-dev.txt
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ $(MATRIX_2_18): $(STAMP) $(STAMP_2_18)
 # Single steps, for development.
 lint sanity units contract integration examples molecule docs-lint bench: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh $@
+
+## Fault matrix: every write of every key module x every injected fault x SEEDS seeds (make test runs 1 seed).
+SEEDS ?= 5
+faults: $(STAMP)
+	@SEEDS=$(SEEDS) PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh faults
 
 clean:
 	rm -rf $(VENV) $(VENV_2_18) tests/output .ansible collections

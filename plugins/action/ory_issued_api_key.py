@@ -16,3 +16,4 @@ class ActionModule(SecretActionBase):
     META_KEYS = ('key_id', 'name', 'expire_time', 'last_characters')
     RETIRE_SET = {'state': 'absent', 'revoke_reason': 'superseded'}
     RETIRE_ID = 'key_id'
+    IDENTIFIERS = ('name', 'key_id', 'actor_id')

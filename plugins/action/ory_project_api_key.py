@@ -17,3 +17,4 @@ class ActionModule(SecretActionBase):
     RETIRE_KEEP = ('name', 'project_id')
     RETIRE_SET = {'state': 'absent'}
     RETIRE_ID = 'id'
+    IDENTIFIERS = ('name', 'id', 'project_id')

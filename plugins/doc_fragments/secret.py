@@ -21,11 +21,13 @@ options:
   vault_dest:
     description:
       - Path of an Ansible Vault encrypted YAML vars file to store the new secret in, on the controller.
-      - The file is created (mode C(0600), directory C(0700)) or updated; other variables in it are kept.
+      - The file is created (mode C(0600), missing directories C(0700)) or updated; only the entries of O(vault_var) are
+        replaced or appended, so comments, order and the other variables stay as they were.
         It is encrypted with the vault secrets of the run (C(--vault-id), C(--vault-password-file), or an AWX Vault credential);
         no password is ever passed to the task.
-      - Before the module runs, the file is checked (a vault secret must be loaded and an existing file must decrypt to a YAML mapping).
-        A failed check stops the task before any key is created.
+      - Before the module runs, the file is checked (a vault secret must be loaded, an existing file must decrypt to a YAML mapping
+        that can be updated entry by entry, and the directory must take the lock and a new file). A failed check stops the task before
+        any key is created.
       - Once stored, the secret is removed from the result; the result key C(vault) (C(path), C(var), C(changed)) tells where it went.
       - A relative path is relative to the playbook directory.
       - Requires O(vault_var).
@@ -60,7 +62,7 @@ notes:
     before it changes anything.
   - If storing in O(vault_dest) fails after a key was created or rotated, the task fails with the key id and the path, and the secret is
     dropped. Fix the cause and run again; a key whose secret is missing from the vault file is rotated or replaced by the next run.
-  - Two tasks writing to one O(vault_dest) at the same time (for example on several hosts) are serialized by a lock file
-    C(.<name>.lock) next to it; no update is lost.
+  - Two tasks writing to one O(vault_dest) at the same time (for example on several hosts) are serialized by a lock on its
+    directory (no lock file is left behind); no update is lost. Temporary files left by a killed run are removed by the next write.
   - In check mode, the vault file is compared but never written.
 """

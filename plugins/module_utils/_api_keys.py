@@ -11,13 +11,17 @@ import re
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.ory.network.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, OryApiError, redact
-from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError, secret_sink
+from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError, secret_sink, stored_key_id
 
 UTC = datetime.timezone.utc
 
 # Duration units, as Ory Talos accepts them (mo = 30 days, y = 365 days).
 _UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 7 * 86400, 'mo': 30 * 86400, 'y': 365 * 86400}
 _DURATION_RE = re.compile(r'(\d+(?:\.\d+)?)(mo|ms|y|w|d|h|m|s)')
+# The longest duration accepted (100 years): longer ones overflow date arithmetic and are always a mistake.
+MAX_DURATION = 100 * 365 * 86400
+# The longest name accepted (the API publishes no limit; longer names are refused before any request).
+NAME_MAX = 255
 
 
 class UsageError(Exception):
@@ -49,11 +53,36 @@ def parse_duration(value, option='duration'):
             total += float(match.group(1)) * _UNITS[match.group(2)]
     if pos != len(text) or not text:
         raise OptionError("%s must be a duration such as 90d, 12h, 1w or 3600s, not '%s'." % (option, value))
+    if total > MAX_DURATION:
+        raise OptionError("%s must be at most 100y, not '%s'." % (option, value))
     return int(total)
 
 
-def parse_time(value, option='time'):
-    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to whole seconds (None stays None)."""
+def check_name(value, option='name'):
+    """A name given by the user: not empty, at most NAME_MAX characters, no control characters. None stays None."""
+    if value is None:
+        return None
+    text = str(value)
+    if not text.strip():
+        raise OptionError('%s must not be empty.' % option)
+    if len(text) > NAME_MAX:
+        raise OptionError('%s must be at most %d characters long, not %d.' % (option, NAME_MAX, len(text)))
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in text):
+        raise OptionError('%s must not contain control characters (such as a newline or a tab).' % option)
+    return text
+
+
+def check_identifier(value, option):
+    """A key id given by the user: not empty. None stays None."""
+    if value is not None and not str(value).strip():
+        raise OptionError('%s must not be empty: give the id of a key, or leave %s out.' % (option, option))
+    return value
+
+
+def parse_time(value, option='time', require_offset=False):
+    """Parse an RFC 3339 timestamp into an aware UTC datetime truncated to whole seconds (None stays None).
+
+    With ``require_offset`` (values a user gives), a time without Z or an offset is refused instead of taken as UTC."""
     if value in (None, ''):
         return None
     if isinstance(value, datetime.datetime):
@@ -68,6 +97,9 @@ def parse_time(value, option='time'):
         except ValueError:
             raise OptionError("%s must be an RFC 3339 timestamp such as 2027-01-01T00:00:00Z, not '%s'." % (option, value)) from None
     if stamp.tzinfo is None:
+        if require_offset:
+            raise OptionError("%s must end with Z or an offset such as +02:00, so that the time is not guessed, not '%s'."
+                              % (option, value))
         stamp = stamp.replace(tzinfo=UTC)
     return stamp.astimezone(UTC).replace(microsecond=0)
 
@@ -79,8 +111,8 @@ def format_time(stamp):
     return stamp.astimezone(UTC).replace(microsecond=0).strftime('%Y-%m-%dT%H:%M:%SZ')
 
 
-def normalize_time(value, option='time'):
-    return format_time(parse_time(value, option))
+def normalize_time(value, option='time', require_offset=False):
+    return format_time(parse_time(value, option, require_offset))
 
 
 def expiry_facts(expires, at=None):
@@ -113,12 +145,28 @@ def match_one(candidates, what, id_field):
     return candidates[0]
 
 
+def half_done_leftovers(candidates, stored_id, id_field, created_field):
+    """The keys an interrupted replacement left live: when ``candidates`` (the live keys with one name) hold the key whose
+    secret is stored (``stored_id``) and every other one is older, those others; else []."""
+    if not stored_id or len(candidates) < 2:
+        return []
+    stored = [k for k in candidates if str(k.get(id_field)) == stored_id]
+    if len(stored) != 1:
+        return []
+    newest = parse_time(stored[0].get(created_field))
+    others = [k for k in candidates if k is not stored[0]]
+    if newest is None or any(parse_time(k.get(created_field)) is None or parse_time(k.get(created_field)) > newest for k in others):
+        return []
+    return others
+
+
 def run_module(module, run):
     """Call ``run(module, connection)`` and turn every expected failure into one fail_json sentence."""
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
     if 'reveal_secret' in module.argument_spec:
         module.params['secret_sink'] = secret_sink()
+        module.params['stored_key_id'] = stored_key_id()
     try:
         result = run(module, Connection(module.params, getattr(module, 'given', None)))
     except (OptionError, UsageError) as exc:

@@ -7,10 +7,14 @@
 - project plane (Ory Talos, <slug>.projects.oryapis.com), authenticated with a project API key.
 
 Retries: jittered exponential backoff on 429 (honouring x-ratelimit-reset / Retry-After), 502, 503, 504
-and connection errors. A request the server may have carried out (a write whose response was lost) is
-never sent again blindly: the caller passes ``recover``, which re-reads the state and either returns
-the outcome or ``None`` to send again. A 429, or a connection that could not be opened, never reached
-the API and is always safe to send again.
+and connection errors; 500 too when sending again is safe (reads, idempotent calls, and writes that
+re-read first). A request the server may have carried out (a write whose response was lost, or that
+timed out and may still be running) is never sent again blindly: the caller passes ``recover``, which
+re-reads the state and returns the outcome, ``RESEND`` (the earlier attempt is accounted for: send
+again) or ``None`` (no trace of it). After a timeout, ``None`` is not trusted at once: the request may
+still be running on the server, so the state is re-read with backoff for a settling window before the
+write is sent again. A 429, or a connection that could not be opened, never reached the API and is
+always safe to send again.
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ except ImportError as exc:  # pragma: no cover - exercised by the missing-librar
 
 USER_AGENT = 'ansible-collection-ory.network/0.1.0'
 RETRY_STATUSES = (429, 502, 503, 504)
+# Statuses after which a write may have been carried out (the edge or the server failed after receiving it).
+AMBIGUOUS_STATUSES = (500, 502, 503, 504)
 MAX_BACKOFF = 30.0
+# How long a timed-out write is watched (re-read with backoff) before it is taken as not carried out:
+# SETTLE_FACTOR x timeout, at least SETTLE_MIN seconds.
+SETTLE_MIN = 10.0
+SETTLE_FACTOR = 2.0
+# recover() result: the earlier attempt is accounted for (it did not happen, or its effect was undone): send again.
+RESEND = 'resend'
 
 # Anything shaped like an Ory credential: prefix + body. Used to scrub every message we produce.
 _SECRET_RE = re.compile(r'\b(ory_[a-z]{2,8}_)[A-Za-z0-9_\-\.]{6,}')
@@ -46,6 +58,8 @@ def redact(text):
 
 class OryApiError(Exception):
     """An API call failed. ``str()`` is one sentence: the call, HTTP status, reason code, message, request id."""
+
+    maybe_done = False    # set by OryClient.request: a write that failed this way may still have been carried out
 
     def __init__(self, method, path, status=None, reason=None, message=None, request_id=None, body=None):
         self.method = method
@@ -82,9 +96,10 @@ class OryApiError(Exception):
 class OryConnectionError(OryApiError):
     """The server could not be reached, or the connection broke before a response arrived."""
 
-    def __init__(self, method, path, cause, sent):
+    def __init__(self, method, path, cause, sent, timed_out=False):
         self.cause = cause
         self.sent = sent
+        self.timed_out = timed_out
         self.attempts = 1
         self.elapsed = 0.0
         super().__init__(method, path, message=cause)
@@ -181,14 +196,18 @@ class OryClient:
         """Send one API call and return the decoded JSON body (None for an empty one).
 
         ``idempotent`` (default: True for GET/DELETE) allows re-sending after any retryable failure.
-        For other writes, ``recover()`` is called after an ambiguous failure; its non-None result is
-        returned as the outcome, None means the write did not happen and it is sent again.
-        Raises OryApiError (or OryConnectionError) when the call fails for good.
+        For other writes, ``recover()`` is called after an ambiguous failure; its result is returned as the
+        outcome, unless it is ``RESEND`` or ``None`` (see the module docstring). When the retries run out after
+        an ambiguous failure, ``recover()`` still runs once (with the settling wait after a timeout), so that
+        nothing this call may have created is left unseen.
+        Raises OryApiError (or OryConnectionError) when the call fails for good; its ``maybe_done`` is True when
+        an attempt of a write may have been carried out by the server.
         """
         if idempotent is None:
             idempotent = method in ('GET', 'HEAD', 'DELETE')
         attempt = 0
         started, slept = time.monotonic(), 0.0
+        maybe_done = False
         while True:
             attempt += 1
             failure, response = self._send(method, path, params, body)
@@ -198,24 +217,50 @@ class OryClient:
                 failure = parse_error(method, path, response)
                 if response.status_code == 401 and self.credential:
                     failure.credential = self.credential
-            retryable = failure.is_retryable
             never_reached = (response is not None and response.status_code == 429) or \
                 (isinstance(failure, OryConnectionError) and not failure.sent)
             if isinstance(failure, OryConnectionError):
                 failure.attempts = attempt
                 failure.elapsed = max(time.monotonic() - started, slept)
-            if not retryable or attempt > self.retries:
-                raise failure
+            ambiguous = method not in ('GET', 'HEAD') and not never_reached and \
+                (isinstance(failure, OryConnectionError) or failure.status in AMBIGUOUS_STATUSES)
+            maybe_done = maybe_done or ambiguous
+            failure.maybe_done = maybe_done
+            # 500 is retried only where a second attempt is safe: idempotent calls, and writes that re-read first.
+            retryable = failure.is_retryable or (failure.status == 500 and (idempotent or recover is not None))
+            last = not retryable or attempt > self.retries
             delay = min(backoff_delay(attempt, response), self.timeout)
+            if idempotent or never_reached or recover is None:
+                if last or (not idempotent and not never_reached):
+                    raise failure
+                slept += delay
+                self.sleep(delay)
+                continue
+            if last and not ambiguous:
+                raise failure
             slept += delay
             self.sleep(delay)
-            if idempotent or never_reached:
-                continue
-            if recover is None:
-                raise failure
-            outcome = recover()
-            if outcome is not None:
+            outcome = self._recover(recover, failure)
+            if outcome is not None and outcome != RESEND:
                 return outcome
+            if last:
+                raise failure
+
+    def _recover(self, recover, failure):
+        """Run ``recover()``; after a timeout, keep re-reading while it sees no trace of the write, for the settling window."""
+        outcome = recover()
+        if not getattr(failure, 'timed_out', False):
+            return outcome
+        window = max(SETTLE_MIN, SETTLE_FACTOR * float(self.timeout))
+        waited = 0.0
+        poll = 0
+        while outcome is None and waited < window:
+            poll += 1
+            delay = min(backoff_delay(poll), window - waited, self.timeout)
+            self.sleep(delay)
+            waited += delay
+            outcome = recover()
+        return outcome
 
     def _send(self, method, path, params, body):
         url = self.base_url + path
@@ -242,7 +287,8 @@ class OryClient:
                 what = 'could not connect to %s' % self.base_url
             return OryConnectionError(method, path, what, sent=sent), None
         except requests.exceptions.Timeout:
-            return OryConnectionError(method, path, 'no response from %s within %ss' % (self.base_url, self.timeout), sent=True), None
+            return OryConnectionError(method, path, 'no response from %s within %ss (timeout)' % (self.base_url, self.timeout),
+                                      sent=True, timed_out=True), None
         except requests.exceptions.RequestException as exc:
             return OryApiError(method, path, message='request failed: %s' % type(exc).__name__), None
 

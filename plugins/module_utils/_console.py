@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import expiry_facts, normalize_time
-from ansible_collections.ory.network.plugins.module_utils._client import OryApiError
+from ansible_collections.ory.network.plugins.module_utils._client import RESEND, OryApiError
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError
 
 # The metadata fields of a console key, in the order they are shown. ``value`` is never among them.
@@ -92,41 +92,61 @@ def filter_keys(keys, key_id=None, name=None):
 def create_project_key(client, project, name, expires_at, known_ids):
     """Create a project API key and return the API's answer (with ``value``), never creating two.
 
-    The create is not idempotent, so it is never re-sent blindly. When its response is lost, the keys are
-    listed again: a key with this name that was not there before (``known_ids``) is the lost create, and
-    its secret is gone with the response, so it is deleted and the create is sent once more. When the
-    retries run out, the same clean-up runs once more before the error is raised.
+    The create is not idempotent, so it is never re-sent blindly. When its response is lost (or it timed out
+    and may still be running), the keys are listed again: a key with this name that was not there before
+    (``known_ids``) is the lost create, and its secret is gone with the response, so it is deleted and the
+    create is sent once more. When the retries run out, the same clean-up has run before the error is raised;
+    if it could not run, the error says which keys to delete.
     """
     path = project_tokens_path(project)
     body = {'name': name}
     if expires_at:
         body['expires_at'] = expires_at
+    known = set(known_ids)
+    removed = []
+    failed = {}
 
     def recover():
-        for orphan in list_project_keys(client, project):
-            if orphan.get('name') == name and orphan.get('id') not in known_ids:
-                delete_project_key(client, project, orphan['id'])
-        return None
+        try:
+            keys = list_project_keys(client, project)
+            found = False
+            for orphan in keys:
+                if orphan.get('name') == name and orphan.get('id') not in known:
+                    delete_project_key(client, project, orphan['id'])
+                    known.add(orphan['id'])
+                    removed.append(orphan['id'])
+                    found = True
+        except OryApiError as exc:
+            failed['error'] = exc
+            raise
+        return RESEND if found else None
 
     try:
         return client.request('POST', path, body=body, expected=(201, 200), idempotent=False, recover=recover)
     except OryApiError as exc:
-        if exc.is_retryable:
-            # Out of retries, and the last create may have landed: leave no live key whose secret nobody has.
-            try:
-                recover()
-            except OryApiError:
-                pass
+        if 'error' in failed:
+            raise ExplainedApiError(exc, (
+                "Creating project API key '%s' failed, and the keys could not be listed again to remove a key the create may "
+                "have made without its secret (%s); delete every key named '%s' except %s with state: absent and id."
+            ) % (name, str(exc).rstrip('.'), name, ', '.join(sorted(str(k) for k in known_ids)) or 'none')) from None
+        if exc.maybe_done and getattr(exc, 'timed_out', False):
+            raise ExplainedApiError(exc, (
+                "Creating project API key '%s' got no answer in time (%s), and no new key with this name appeared while "
+                "waiting for it%s; if one appears later, its secret is lost: delete it with state: absent and its id."
+            ) % (name, str(exc).rstrip('.'), ' (removed without a secret: %s)' % ', '.join(removed) if removed else '')) from None
         raise
 
 
 def delete_project_key(client, project, key_id):
-    """Delete one project API key. A 404 after an ambiguous failure (the first delete may have landed) is success."""
+    """Delete one project API key. A 404 after an ambiguous failure (the first delete may have landed) is success.
+
+    A delete is safe to send again (a second one answers 404), so it is retried after 5xx, timeouts and lost answers.
+    """
     ambiguous = []
 
     def recover():
         ambiguous.append(True)
-        return None          # not known: send the delete again
+        return RESEND
 
     try:
         client.request('DELETE', project_tokens_path(project, key_id), expected=(204, 200), idempotent=False, recover=recover)

@@ -54,6 +54,16 @@ def secret_sink(environ=None):
     return 'none' if value == 'none' else 'result'
 
 
+# Internal channel too: the key id whose secret vault_dest holds ('' when it holds none); unset without vault_dest.
+STORED_KEY_ENV = '_ORY_NETWORK_STORED_KEY_ID'
+
+
+def stored_key_id(environ=None):
+    """The key id whose secret the task's vault file holds, as the action plugin said; '' for none, None without vault_dest."""
+    value = (os.environ if environ is None else environ).get(STORED_KEY_ENV)
+    return None if value is None else str(value)
+
+
 # Known credential prefixes, longest first, and what they are.
 CREDENTIAL_KINDS = (
     ('ory_wak_', 'a workspace API key'),
@@ -99,7 +109,11 @@ class Connection:
         self.validate_certs = params.get('validate_certs', True)
         self.ca_path = params.get('ca_path')
         self.timeout = params.get('timeout') or 30
-        self.retries = max(0, params.get('retries') if params.get('retries') is not None else 5)
+        self.retries = params.get('retries') if params.get('retries') is not None else 5
+        if self.retries < 0:
+            raise OptionError('retries must be 0 or more, not %s.' % self.retries)
+        if self.timeout < 0:
+            raise OptionError('timeout must be a positive number of seconds, not %s.' % self.timeout)
 
     @property
     def console_url(self):

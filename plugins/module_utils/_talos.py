@@ -21,9 +21,10 @@ import ipaddress
 import uuid
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (
-    UsageError, expiry_facts, format_time, now, parse_duration, parse_time,
+    UsageError, expiry_facts, format_time, half_done_leftovers, now, parse_duration, parse_time,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError
+from ansible_collections.ory.network.plugins.module_utils._console import ExplainedApiError
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError
 
 ISSUED_PATH = '/v2alpha1/admin/issuedApiKeys'
@@ -268,12 +269,16 @@ class Talos:
         params = {'filter': ' AND '.join(clauses)} if clauses else None
         return list(self.client.paginate(ISSUED_PATH, 'issued_api_keys', params=params))
 
-    def find_live(self, name, actor_id=None):
+    def find_live(self, name, actor_id=None, stored_key_id=None, leftovers=None):
         """The one usable key with this name (and actor), or an expired one to replace, or None.
 
         A key is usable when its status is ACTIVE and it has not expired. Two usable keys with one name
         are an error naming both ids. With no usable key, the most recent expired (never revoked) key
         is returned so that it can be replaced. Revoked keys are never matched.
+
+        With ``stored_key_id`` (the key whose secret is stored) among several usable keys that are all older than it,
+        the older ones are what an interrupted replacement left live: they are appended to ``leftovers`` and the
+        stored key is returned.
         """
         if actor_id is not None:
             keys = self.list(actor_id=actor_id, status=ACTIVE)   # a status-only filter is rejected
@@ -281,6 +286,10 @@ class Talos:
             keys = self.list()
         candidates = [k for k in keys if k.get('name') == name and (actor_id is None or k.get('actor_id') == actor_id)]
         usable = [k for k in candidates if effective_status(k) == ACTIVE]
+        stale = half_done_leftovers(usable, stored_key_id, 'key_id', 'create_time')
+        if stale and leftovers is not None:
+            leftovers.extend(stale)
+            usable = [k for k in usable if k not in stale]
         if len(usable) > 1:
             what = "name '%s'" % name + (" with actor_id '%s'" % actor_id if actor_id is not None else '')
             ids = ', '.join(sorted(str(k.get('key_id')) for k in usable))
@@ -295,12 +304,15 @@ class Talos:
 
     # writes
 
-    def issue(self, body):
-        """Issue a key; return (key, secret). Safe to call when a response may be lost (see module docstring)."""
+    def issue(self, body, keep_ids=()):
+        """Issue a key; return (key, secret). Safe to call when a response may be lost (see module docstring).
+
+        ``keep_ids``: ids of live keys with the same name that this call must never revoke (the key being replaced).
+        """
         for dummy in range(_ISSUE_ATTEMPTS):
             # One request_id per issue: retries of this request re-send it, so the server creates at most one key.
             request = dict(body, request_id=str(uuid.uuid4()))
-            response = self.client.request('POST', ISSUED_PATH, body=request, expected=(200, 201), idempotent=True) or {}
+            response = self._issue_once(request, keep_ids)
             key = response.get('issued_api_key') or {}
             secret = response.get('secret')
             if secret:
@@ -311,6 +323,38 @@ class Talos:
             self.revoke(key['key_id'], 'superseded')
         raise OryApiError('POST', ISSUED_PATH, message='the secret of each newly issued key was lost in transit %d times; '
                           'the orphaned keys were revoked' % _ISSUE_ATTEMPTS)
+
+    def _issue_once(self, request, keep_ids):
+        """Send one issue (same request_id on every retry). When it fails for good after an attempt that the server may
+        have carried out, replay it once more (a replay never creates a second key, and names the key it created); when
+        that fails too, revoke every key this request may have created without its secret, and say which."""
+        started = now()
+        try:
+            return self.client.request('POST', ISSUED_PATH, body=request, expected=(200, 201), idempotent=True) or {}
+        except OryApiError as exc:
+            if not exc.maybe_done:
+                raise
+            first = exc
+        try:
+            return self.client.request('POST', ISSUED_PATH, body=request, expected=(200, 201), idempotent=True) or {}
+        except OryApiError as exc:
+            if not exc.maybe_done:
+                raise
+        name = request.get('name') or ''
+        what = "Issuing key '%s' (request_id %s) failed (%s)" % (name, request['request_id'], str(first).rstrip('.'))
+        try:
+            orphans = [k for k in self._successors(dict(request, key_id=None, expire_time=None), started, any_expiry=True)
+                       if k.get('key_id') not in keep_ids]
+            for orphan in orphans:
+                self.revoke(orphan['key_id'], 'superseded')
+        except OryApiError as exc:
+            raise ExplainedApiError(first, (
+                "%s, and the keys could not be re-read to revoke one it may have issued without its secret (%s): revoke every "
+                "active key named '%s' issued since %s with state: absent and key_id." % (what, str(exc).rstrip('.'), name, format_time(started)))) from None
+        if orphans:
+            raise ExplainedApiError(first, '%s; the key(s) it issued whose secret never arrived were revoked: %s.'
+                                    % (what, ', '.join(k['key_id'] for k in orphans))) from None
+        raise ExplainedApiError(first, '%s; no key issued by it was found, so nothing was left behind.' % what) from None
 
     def patch(self, key_id, changes):
         """PATCH only the changed fields; the update_mask names exactly those paths."""
@@ -374,7 +418,7 @@ class Talos:
         new, secret = self.issue(issue_body)
         return new, secret, lost.get('old') or key
 
-    def _successors(self, old, started):
+    def _successors(self, old, started, any_expiry=False):
         """Active keys that look like the successor of ``old`` (its attributes after the rotation's overrides)."""
         keys = self.list(actor_id=old.get('actor_id'), status=ACTIVE) if old.get('actor_id') else self.list()
         since = started.timestamp() - _SKEW
@@ -385,7 +429,7 @@ class Talos:
                 continue
             if (k.get('name') or '') != (old.get('name') or '') or (k.get('actor_id') or '') != (old.get('actor_id') or ''):
                 continue
-            if k.get('expire_time') != old.get('expire_time'):
+            if not any_expiry and k.get('expire_time') != old.get('expire_time'):
                 continue
             if created is None or created.timestamp() >= since:
                 found.append(k)

@@ -126,6 +126,9 @@ options:
 notes:
   - Issuing sends a C(request_id), so a retry after a lost response cannot create a second key. If the original response (and so the
     secret) was lost, the orphaned key is revoked and a new one is issued; the module never leaves a live key whose secret nobody has.
+    When every answer is lost, the request is replayed once more, and then every key it may have issued is revoked; the failure
+    message names the revoked key ids (or, if the keys could not be read, what to revoke).
+  - Reads, revocations and issues (with their C(request_id)) are retried after HTTP 500 too, since sending them again is safe.
   - Replacing a key issues the new key first and revokes the old one afterwards, so there is no moment without a working key.
     The plan's key quota must leave room for one more active key meanwhile.
   - A key that has expired but was never revoked is found by name and replaced when O(state=present).
@@ -283,11 +286,20 @@ old_key_id:
   returned: when a key was replaced
   type: str
   sample: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
+retired_key_ids:
+  description:
+    - IDs of older active keys with this name (and actor) that an earlier replacement left live (its new key's secret is the
+      one stored in O(vault_dest)), revoked as V(superseded) by this run (in check mode, that would be revoked).
+  returned: when such keys were found
+  type: list
+  elements: str
+  sample: [0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10]
 old_key_retired:
   description:
     - Whether the replaced key is revoked (in check mode, whether it would be).
     - V(false) with O(retire_replaced=false), or when revoking it failed after the new key was issued (the task then warns and
-      still returns the new secret).
+      still returns the new secret; with O(vault_dest), where the new secret is already stored, the task fails and names the old key,
+      which the next run with the same O(vault_dest) revokes, see RV(retired_key_ids)).
   returned: when a key was replaced
   type: bool
   sample: true
@@ -314,7 +326,9 @@ vault:
       sample: true
 """
 
-from ansible_collections.ory.network.plugins.module_utils._api_keys import UsageError, expires_within, parse_duration, run_module
+from ansible_collections.ory.network.plugins.module_utils._api_keys import (
+    UsageError, check_identifier, check_name, expires_within, parse_duration, run_module,
+)
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, project_client, redact
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError, OryModule, connection_argument_spec, secret_argument_spec
 from ansible_collections.ory.network.plugins.module_utils._talos import (
@@ -349,24 +363,36 @@ def argument_spec():
 
 def run(module, connection):
     params = module.params
+    check_name(params['name'])
+    check_name(params['actor_id'], 'actor_id')
+    check_identifier(params['key_id'], 'key_id')
     if params['revoke_description'] and params['revoke_reason'] != 'privilege_withdrawn':
         raise OptionError('revoke_description is only allowed with revoke_reason: privilege_withdrawn.')
     rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
     desired = Desired(params)
     talos = Talos(project_client(connection))
+    leftovers = []
 
     if params['key_id']:
         key = talos.get(params['key_id'])
         if key is None and params['state'] == 'present':
             raise UsageError("key_id '%s' is not an issued API key of this project." % params['key_id'])
     else:
-        key = talos.find_live(params['name'], params['actor_id'])
+        stored = params['stored_key_id'] if params['state'] == 'present' else None
+        key = talos.find_live(params['name'], params['actor_id'], stored_key_id=stored, leftovers=leftovers)
 
     if params['state'] == 'absent':
         return absent(module, talos, key)
     if key is not None and key.get('status') == REVOKED:
         raise UsageError("Key %s is revoked and cannot be used again; leave out key_id to issue a new key." % key['key_id'])
-    return present(module, talos, desired, key, rotate_before)
+    if leftovers and not module.check_mode:
+        # An earlier replacement stored the new key's secret but could not revoke the old key: finish it.
+        for old in leftovers:
+            talos.revoke(old['key_id'], 'superseded')
+    result = present(module, talos, desired, key, rotate_before)
+    if leftovers:
+        result.update(changed=True, retired_key_ids=[k['key_id'] for k in leftovers])
+    return result
 
 
 def absent(module, talos, key):
@@ -440,7 +466,7 @@ def present(module, talos, desired, key, rotate_before):
         if module.check_mode:
             after = desired.predicted(base, ttl)
         else:
-            after, secret = talos.issue(desired.issue_body(base, ttl))
+            after, secret = talos.issue(desired.issue_body(base, ttl), keep_ids=(key['key_id'],))
             if retire:
                 retire = retire_old(module, talos, key['key_id'])
         result['old_key_id'] = key['key_id']

@@ -91,11 +91,17 @@ attributes:
 notes:
   - One run lists the project's keys once; when nothing has to change, nothing else is sent.
   - The create is never sent twice blindly. When its answer is lost, the module lists the keys again; a key with this
-    name that appeared meanwhile holds a secret nobody has, so it is deleted and the create is sent again.
+    name that appeared meanwhile holds a secret nobody has, so it is deleted and the create is sent again. A create that
+    gets no answer within O(timeout) may still be running on the server, so the keys are re-read with backoff (for twice
+    O(timeout), at least 10 seconds) until it shows up, before anything is sent again; when the task gives up, it has
+    deleted every key it created without receiving the secret, or its message says which key to delete.
+  - Reads and deletes are retried after HTTP 500 too (sending them again is safe); a create only after re-reading.
   - A replacement creates the new key first and deletes the old one afterwards. With O(retire_replaced=false) the old
     key stays live and its id is returned in RV(old_key_id), so that it can be deleted once the new secret is stored.
-  - If the old key cannot be deleted after a replacement, the module still succeeds (so the new secret is not lost),
-    warns, and returns RV(old_key_retired=false).
+  - If the old key cannot be deleted after a replacement (after the retries), the module still succeeds (so the new secret
+    in the result is not lost), warns, and returns RV(old_key_retired=false). With O(vault_dest), where the new secret is
+    already stored, the task fails instead and names the old key; the next run with the same O(vault_dest) deletes it
+    (RV(retired_key_ids)).
 seealso:
   - module: ory.network.ory_project_api_key_info
   - module: ory.network.ory_workspace_api_key_info
@@ -213,10 +219,18 @@ old_key_id:
   returned: when a key was replaced
   type: str
   sample: 3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e
+retired_key_ids:
+  description:
+    - IDs of older keys with this name that an earlier replacement left live (its new key's secret is the one stored in
+      O(vault_dest)), deleted by this run (in check mode, that would be deleted).
+  returned: when such keys were found
+  type: list
+  elements: str
+  sample: [3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e]
 old_key_retired:
   description:
     - Whether the replaced key was deleted. V(false) with O(retire_replaced=false), or when deleting it failed (see the
-      warning); that key then stays live until it is deleted.
+      warning, or with O(vault_dest) the failure message); that key then stays live until it is deleted.
   returned: when a key was replaced
   type: bool
   sample: true
@@ -248,7 +262,8 @@ import datetime  # noqa: E402
 from ansible.module_utils.basic import env_fallback  # noqa: E402
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (  # noqa: E402
-    UsageError, expires_within, format_time, match_one, normalize_time, now, parse_duration, parse_time, run_module,
+    UsageError, check_identifier, check_name, expires_within, format_time, half_done_leftovers, match_one, normalize_time, now,
+    parse_duration, parse_time, run_module,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, console_client, redact  # noqa: E402
 from ansible_collections.ory.network.plugins.module_utils._console import (  # noqa: E402
@@ -322,22 +337,33 @@ def _new_expiry(params, expires_at, expires_in, rotate_before, old):
 
 def run(module, connection):
     params = module.params
-    name = params['name']
+    name = check_name(params['name'])
     project = params['project_id']
-    key_id = params['id']
+    key_id = check_identifier(params['id'], 'id')
+    check_identifier(project, 'project_id')
     state = params['state']
-    expires_at = normalize_time(params['expires_at'], 'expires_at')
+    expires_at = normalize_time(params['expires_at'], 'expires_at', require_offset=True)
     expires_in = parse_duration(params['expires_in'], 'expires_in')
     rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
 
     client = console_client(connection)
     keys = list_project_keys(client, project)
+    leftovers = [] if key_id or state != 'present' else \
+        half_done_leftovers([k for k in keys if k.get('name') == name], params['stored_key_id'], 'id', 'created_at')
+    if leftovers:
+        # An earlier replacement stored the new key's secret but could not delete the old key: finish it.
+        if not module.check_mode:
+            for old in leftovers:
+                delete_project_key(client, project, old['id'])
+        keys = [k for k in keys if k not in leftovers]
     if key_id:
         live = match_one([k for k in keys if k.get('id') == key_id], 'The id %s' % key_id, 'id')
     else:
         live = match_one([k for k in keys if k.get('name') == name], "The name '%s'" % name, 'id')
     before = key_facts(live) if live else None
     result = dict(changed=False)
+    if leftovers:
+        result.update(changed=True, retired_key_ids=[k['id'] for k in leftovers])
 
     if state == 'absent':
         if before:

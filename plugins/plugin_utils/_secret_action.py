@@ -22,8 +22,8 @@ import os
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, SECRET_SINK_ENV
-from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, plain_text, preflight, store_secret
+from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, SECRET_SINK_ENV, STORED_KEY_ENV
+from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, plain_text, preflight, store_secret, stored_key_id
 
 try:
     from ansible.parsing.vault import VaultSecretsContext
@@ -60,6 +60,8 @@ class SecretActionBase(ActionBase):
     RETIRE_KEEP = ()
     RETIRE_SET = {}
     RETIRE_ID = 'id'
+    # Options that pick the key: given as null ("{{ none }}") or '' they are refused, never taken as "not given".
+    IDENTIFIERS = ('name', 'id')
 
     _supports_check_mode = True
     _supports_async = False
@@ -102,6 +104,11 @@ class SecretActionBase(ActionBase):
     def _options(self):
         """Read and check the action-side options. Returns (reveal, vault_dest, vault_var, vault_id) or raises ValueError."""
         args = self._task.args
+        for name in self.IDENTIFIERS:
+            if name in args and (args[name] is None or (isinstance(args[name], str) and not args[name].strip())):
+                hint = ' (in check mode, a key that is only about to be created has no id yet)' \
+                    if self._task.check_mode and args[name] is None and name != 'name' else ''
+                raise ValueError('%s is set but empty (null or an empty string)%s; give a value, or leave %s out.' % (name, hint, name))
         try:
             reveal = boolean(args.get('reveal_secret', False), strict=True)
         except TypeError:
@@ -120,6 +127,7 @@ class SecretActionBase(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         self._secret_sink = None
+        self._stored_key_id = None
         self._progress = {}
         try:
             return self._run(tmp, task_vars)
@@ -128,11 +136,13 @@ class SecretActionBase(ActionBase):
             return self._unexpected(exc)
 
     def _compute_environment_string(self, raw_environment_out=None):
-        """The task's environment, plus the internal secret sink for the module."""
+        """The task's environment, plus the internal channels to the module (secret sink, stored key id)."""
         environment = {}
         super()._compute_environment_string(environment)
         if getattr(self, '_secret_sink', None):
             environment[SECRET_SINK_ENV] = self._secret_sink
+        if getattr(self, '_stored_key_id', None) is not None:
+            environment[STORED_KEY_ENV] = self._stored_key_id
         if isinstance(raw_environment_out, dict):
             raw_environment_out.clear()
             raw_environment_out.update(environment)
@@ -160,15 +170,19 @@ class SecretActionBase(ActionBase):
             return result
 
         secrets = self.loaded_vault_secrets()
+        stored = {}
         if vault_dest:
             try:
-                preflight(vault_dest, vault_var, secrets, vault_id)
+                stored = preflight(vault_dest, vault_var, secrets, vault_id, check_mode=bool(self._task.check_mode))
             except VaultStoreError as exc:
                 result.update(failed=True, msg='Nothing was changed: the new secret could not be stored. %s' % exc)
                 return result
 
         self._secret_sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
         module_args = dict(self._task.args)
+        if vault_dest:
+            # The key id whose secret the file holds ('' for none), so that the module can finish a half-done replacement.
+            self._stored_key_id = stored_key_id(stored, vault_var) or ''
         # No gap on replacement: with vault_dest the old key stays live until the new secret is stored.
         retire_after_store = False
         if vault_dest:
@@ -230,10 +244,13 @@ class SecretActionBase(ActionBase):
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         if retired.get('failed'):
+            # The new secret is safe in the vault file, so the task can fail: the old key must not stay live unnoticed.
             result['old_key_retired'] = False
-            result.setdefault('warnings', []).append(
-                'The new secret is stored in %s, but the replaced key %s could not be retired and stays live: %s'
-                % (result['vault']['path'], old, retired.get('msg')))
+            result['failed'] = True
+            result['msg'] = ('The new key %s is stored in %s, but the replaced key %s could not be retired and stays live (%s); '
+                             'retire it with state: absent and %s: %s.'
+                             % ((result.get('api_key') or {}).get(self.META_KEYS[0]), result['vault']['path'], old,
+                                str(retired.get('msg') or 'no reason given').rstrip('.'), self.RETIRE_ID, old))
         else:
             result['old_key_retired'] = True
 

@@ -6,9 +6,13 @@
 The file is a YAML mapping. Storing secret S under variable V sets ``V: S`` and
 ``V_meta: {key_id, name, expires_at, last_characters, stored_at}``; other variables in the file are kept.
 
-A write is: lock a sibling ``.<name>.lock`` file, read and decrypt the current file, merge, compare
-the decrypted data (encryption is salted, so bytes always differ), and only when something changed
-encrypt, write a temporary file in the same directory, fsync it and rename it over the old file.
+A write is: lock the file's directory (an flock on the directory itself, so no lock file is left
+behind), remove temporary files a killed writer left, read and decrypt the current file, merge,
+compare the decrypted data (encryption is salted, so bytes always differ), and only when something
+changed encrypt, write a temporary file in the same directory, fsync it and rename it over the old file.
+Only the text of the managed entries (V and V_meta) is replaced or appended: comments, order, and the
+type and value of every other variable stay as they were. A file that cannot be edited that way is
+refused, before any key is created (see preflight()), unless it holds only managed entries.
 Errors never quote the file content or a secret: each names the path and the cause in one sentence.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import fcntl
+import glob
 import os
 import tempfile
 
@@ -147,8 +152,8 @@ def _read_bytes(path):
         raise VaultStoreError(path, 'cannot be read (%s)' % (exc.strerror or type(exc).__name__)) from None
 
 
-def decrypt_vars(path, b_data, secrets):
-    """Decrypt and parse the file content. Returns ``(mapping, vault_id_used)``."""
+def decrypt_text(path, b_data, secrets):
+    """Decrypt and parse the file content. Returns ``(plain text, mapping, vault_id_used)``."""
     if not b_data.strip():
         raise VaultStoreError(path, 'the file is empty, not Ansible Vault encrypted')
     if not is_encrypted(b_data):
@@ -162,7 +167,8 @@ def decrypt_vars(path, b_data, secrets):
     except AnsibleError:
         raise VaultStoreError(path, 'none of the loaded vault secrets decrypts it (wrong vault password or vault id)') from None
     try:
-        data = yaml.safe_load(to_text(b_plain, errors='surrogate_or_strict'))
+        text = to_text(b_plain, errors='surrogate_or_strict')
+        data = yaml.safe_load(text)
     except (yaml.YAMLError, UnicodeError):
         # The parser's message can quote the content, so it is not passed on.
         raise VaultStoreError(path, 'the decrypted content is not plain YAML') from None
@@ -170,6 +176,12 @@ def decrypt_vars(path, b_data, secrets):
         data = {}
     if not isinstance(data, dict):
         raise VaultStoreError(path, 'the decrypted content is a YAML %s, not a mapping of variables' % type(data).__name__)
+    return text, data, used_id
+
+
+def decrypt_vars(path, b_data, secrets):
+    """Decrypt and parse the file content. Returns ``(mapping, vault_id_used)``."""
+    dummy, data, used_id = decrypt_text(path, b_data, secrets)
     return data, used_id
 
 
@@ -181,19 +193,49 @@ def read_vars(path, vault):
     return decrypt_vars(path, b_data, vault_secrets_of(vault))[0]
 
 
-def preflight(path, var, vault, vault_id=None):
-    """Check, before any key is created, that the secret could be stored.
+def preflight(path, var, vault, vault_id=None, check_mode=False):
+    """Prove, before any key is created, that the secret can be stored.
 
-    Vault secrets are loaded, the chosen vault id exists, the variable name is valid and an existing
-    file decrypts and parses. Raises VaultStoreError.
+    Vault secrets are loaded, the chosen vault id exists, the variable name is valid, an existing file
+    decrypts, parses and can be edited without changing what it holds besides the managed entries, and
+    (unless in check mode) the directory exists or is created, takes the lock, and holds a new file:
+    a temporary file is created and removed there. Returns the file's variables ({} when it does not exist).
+    Raises VaultStoreError.
     """
     secrets = vault_secrets_of(vault)
     check_var_name(path, var)
+    # Plain str copies: ansible-core 2.19 tags strings, and yaml.safe_dump cannot write tagged ones.
+    path, var = str(path), str(var)
     select_encrypt_secret(path, secrets, vault_id)
     b_data = _read_bytes(path)
+    data = {}
     if b_data is not None:
-        decrypt_vars(path, b_data, secrets)
-    _check_writable(path)
+        text, data, dummy = decrypt_text(path, b_data, secrets)
+        probe = _merged(_plain(data), var, 'ory-preflight-probe', {}, utc_now())
+        _edited(path, text, data, dict((name, probe[name]) for name in (var, var + META_SUFFIX)))
+    if check_mode:
+        _check_writable(path)
+        return data
+    _ensure_dir(path)
+    lock_fd = _lock_or_fail(path)
+    try:
+        directory, name = os.path.split(os.path.abspath(path))
+        try:
+            fd, probe_path = tempfile.mkstemp(prefix='.%s.' % name, suffix='.tmp', dir=directory)
+            os.close(fd)
+            os.unlink(probe_path)
+        except OSError as exc:
+            raise VaultStoreError(path, 'cannot create a file in %s (%s)' % (directory, exc.strerror or type(exc).__name__)) from None
+    finally:
+        os.close(lock_fd)
+    return data
+
+
+def stored_key_id(data, var):
+    """The key id stored in ``<var>_meta`` of a vault file's mapping (as preflight() returns it), or None."""
+    meta = data.get(var + META_SUFFIX) if isinstance(data, dict) else None
+    key_id = meta.get('key_id') if isinstance(meta, dict) else None
+    return str(key_id) if key_id else None
 
 
 def _check_writable(path):
@@ -205,6 +247,89 @@ def _check_writable(path):
         raise VaultStoreError(path, '%s is not a directory' % directory)
     if not os.access(directory, os.W_OK | os.X_OK):
         raise VaultStoreError(path, 'directory %s is not writable' % directory)
+
+
+class _NotEditable(Exception):
+    """The YAML text cannot be edited entry by entry; the message says why (never quoting content)."""
+
+
+def _managed_spans(text, names):
+    """Line spans ``[(start, end), ...]`` of the top-level entries called ``names`` in a block-style YAML mapping."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        raise _NotEditable('it is not plain YAML') from None
+    if root is None:
+        return []
+    if not isinstance(root, yaml.MappingNode) or root.flow_style:
+        raise _NotEditable('its variables are written as a flow-style {...} mapping')
+    lines = text.splitlines(True)
+    spans = []
+    for key, value in root.value:
+        if not isinstance(key, yaml.ScalarNode) or key.value not in names:
+            continue
+        if key.start_mark.column != 0:
+            raise _NotEditable('a managed variable is not at the start of its line')
+        start = key.start_mark.line
+        last = value.end_mark.line if value.end_mark.column > 0 else value.end_mark.line - 1
+        last = min(max(last, start), len(lines) - 1)
+        # blank and comment lines at the end belong to what follows
+        while last > start and (not lines[last].strip() or lines[last].lstrip().startswith('#')):
+            last -= 1
+        spans.append((start, last + 1))
+    return spans
+
+
+def _render(entries):
+    return ''.join(yaml.safe_dump({str(name): _plain(value)}, default_flow_style=False, sort_keys=False, allow_unicode=True)
+                   for name, value in entries.items())
+
+
+def _is_managed_only(data):
+    """True when every variable of the file is a stored secret or its metadata (nothing else to keep)."""
+    for name, value in data.items():
+        meta = data.get('%s%s' % (name, META_SUFFIX))
+        if isinstance(meta, dict) and 'key_id' in meta:
+            continue
+        if str(name).endswith(META_SUFFIX) and isinstance(value, dict) and 'key_id' in value:
+            continue
+        return False
+    return True
+
+
+def _edited(path, text, data, entries):
+    """The file text with the managed ``entries`` replaced (at the place of the first one) or appended, the rest untouched.
+
+    ``data`` is the mapping ``text`` parses to. The result is checked: it must parse to ``data`` with the entries set.
+    Raises VaultStoreError when that cannot be done without changing anything else.
+    """
+    expected = dict(data)
+    expected.update(entries)
+    try:
+        spans = _managed_spans(text, set(entries))
+        lines = text.splitlines(True)
+        if spans:
+            first = min(start for start, dummy in spans)
+            dropped = set()
+            for start, end in spans:
+                dropped.update(range(start, end))
+            new = ''.join((_render(entries) if index == first else '') + ('' if index in dropped else line)
+                          for index, line in enumerate(lines))
+        else:
+            new = text if not text or text.endswith('\n') else text + '\n'
+            new += _render(entries)
+        try:
+            same = yaml.safe_load(new) == expected
+        except yaml.YAMLError:
+            same = False      # e.g. another variable refers to an anchor of a managed entry
+        if not same:
+            raise _NotEditable('its managed variables could not be replaced on their own')
+        return new
+    except _NotEditable as exc:
+        if _is_managed_only(data):
+            return _render(expected)
+        raise VaultStoreError(path, 'it holds other variables and %s, so it cannot be updated without changing them; '
+                                    'keep the managed secrets in a file of their own' % exc) from None
 
 
 def _merged(current, var, secret, meta, now):
@@ -235,10 +360,11 @@ def _names_diff(path, before, after, existed):
 
 
 def _lock(path):
-    """Take an exclusive lock on the sibling ``.<name>.lock`` file; returns its descriptor."""
-    directory, name = os.path.split(os.path.abspath(path))
-    lock_path = os.path.join(directory, '.%s.lock' % name)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    """Take an exclusive lock on the file's directory (flock on the directory itself: nothing is left behind).
+
+    Writers of vault files in the same directory take turns. Returns the directory's descriptor."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd = os.open(directory, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
     except BaseException:
@@ -247,18 +373,43 @@ def _lock(path):
     return fd
 
 
-def _ensure_dir(path):
-    directory = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(directory):
-        return
+def _lock_or_fail(path):
     try:
-        os.makedirs(directory, mode=0o700)
-        os.chmod(directory, 0o700)
-    except FileExistsError:
-        if not os.path.isdir(directory):
-            raise VaultStoreError(path, 'its parent is not a directory') from None
+        return _lock(path)
     except OSError as exc:
-        raise VaultStoreError(path, 'cannot create its directory (%s)' % (exc.strerror or type(exc).__name__)) from None
+        raise VaultStoreError(path, 'cannot lock its directory (%s)' % (exc.strerror or type(exc).__name__)) from None
+
+
+def _remove_leftovers(path):
+    """Under the lock, no other writer is busy: temporary files of this file are from a killed writer, and a
+    ``.<name>.lock`` file is from an older version of this writer. Both are removed."""
+    directory, name = os.path.split(os.path.abspath(path))
+    for leftover in glob.glob(os.path.join(glob.escape(directory), '.%s.*.tmp' % glob.escape(name))) + \
+            [os.path.join(directory, '.%s.lock' % name)]:
+        try:
+            os.unlink(leftover)
+        except OSError:
+            pass
+
+
+def _ensure_dir(path):
+    """Create the missing directories of ``path``, each with mode 0700."""
+    directory = os.path.dirname(os.path.abspath(path))
+    missing = []
+    while not os.path.isdir(directory):
+        if os.path.lexists(directory):
+            raise VaultStoreError(path, '%s is not a directory' % directory)
+        missing.append(directory)
+        directory = os.path.dirname(directory)
+    for directory in reversed(missing):
+        try:
+            os.mkdir(directory, 0o700)
+            os.chmod(directory, 0o700)
+        except FileExistsError:
+            if not os.path.isdir(directory):
+                raise VaultStoreError(path, 'its parent is not a directory') from None
+        except OSError as exc:
+            raise VaultStoreError(path, 'cannot create its directory (%s)' % (exc.strerror or type(exc).__name__)) from None
 
 
 def _atomic_write(path, b_data):
@@ -313,22 +464,22 @@ def store_secret(path, var, secret, meta, vault, vault_id=None, check_mode=False
     try:
         if not check_mode:
             _ensure_dir(path)
-            try:
-                lock_fd = _lock(path)
-            except OSError as exc:
-                raise VaultStoreError(path, 'cannot lock it (%s)' % (exc.strerror or type(exc).__name__)) from None
+            lock_fd = _lock_or_fail(path)
+            _remove_leftovers(path)
         b_data = _read_bytes(path)
         existed = b_data is not None
-        current, used_id = decrypt_vars(path, b_data, secrets) if existed else ({}, None)
-        current = _plain(current)
+        text, raw, used_id = decrypt_text(path, b_data, secrets) if existed else ('', {}, None)
+        current = _plain(raw)
         new = _merged(current, var, secret, meta, now or utc_now())
+        managed = dict((name, new[name]) for name in (var, var + META_SUFFIX))
         chosen_id, chosen_secret = select_encrypt_secret(path, secrets, vault_id or used_id)
-        changed = new != current or not existed
+        changed = any(current.get(name) != value for name, value in managed.items()) or not existed
         diff = _names_diff(path, current, new, existed) if changed else {}
+        if changed:
+            new_text = _edited(path, text, raw, managed)
         if changed and not check_mode:
-            text = yaml.safe_dump(_plain(new), default_flow_style=False, sort_keys=True, allow_unicode=True)
             try:
-                b_vault = VaultLib(secrets).encrypt(to_bytes(text), secret=chosen_secret, vault_id=chosen_id)
+                b_vault = VaultLib(secrets).encrypt(to_bytes(new_text), secret=chosen_secret, vault_id=chosen_id)
                 _atomic_write(path, b_vault)
             except AnsibleError:
                 raise VaultStoreError(path, 'encryption with vault id %r failed' % chosen_id) from None

@@ -351,14 +351,14 @@ def test_retire_replaced_false_keeps_the_old_key(make_action, tmp_path):
     assert result['old_key_retired'] is False and result['old_key_id'] == 'old-key'
 
 
-def test_failed_retire_warns_but_keeps_the_stored_secret(make_action, tmp_path):
+def test_failed_retire_fails_the_task_and_keeps_the_stored_secret(make_action, tmp_path):
     dest = str(tmp_path / 'vault.yml')
     action = make_action({'name': 'ci', 'vault_dest': dest, 'vault_var': 'ci_key'})
     action._execute_module = SequenceModule(replaced(), {'failed': True, 'msg': 'DELETE /projects/p1/tokens/old-key failed: HTTP 503.'})
     result = action.run(task_vars={})
-    assert not result.get('failed')
+    assert result['failed'] is True and result['changed'] is True
     assert result['old_key_retired'] is False
-    assert 'old-key could not be retired' in result['warnings'][0]
+    assert 'old-key could not be retired and stays live' in result['msg'] and 'id: old-key' in result['msg']
     assert read_vault(dest)['ci_key'] == SECRET
     assert SECRET not in str(result)
 

@@ -135,7 +135,7 @@ def test_crash_before_rename_keeps_old_file_and_leaves_no_temp_file(tmp_path, mo
     assert dest in str(err.value)
     no_leak(err.value)
     assert file_bytes(dest) == old
-    assert sorted(os.listdir(str(tmp_path))) == ['.secrets.yml.lock', 'secrets.yml']
+    assert sorted(os.listdir(str(tmp_path))) == ['secrets.yml']   # no temp file, no lock file
 
 
 @pytest.mark.parametrize('content, cause', [
@@ -206,7 +206,7 @@ def test_diff_and_result_show_names_only(tmp_path):
 def test_concurrent_writers_lose_no_update(tmp_path, monkeypatch):
     """Writers in several threads store different variables into one file; every variable must survive."""
     dest = str(tmp_path / 'secrets.yml')
-    real_decrypt = vs.decrypt_vars
+    real_decrypt = vs.decrypt_text
 
     def slow_decrypt(*args):
         # Widen the read-modify-write window so that a missing lock loses updates.
@@ -214,7 +214,7 @@ def test_concurrent_writers_lose_no_update(tmp_path, monkeypatch):
         time.sleep(0.02)
         return data
 
-    monkeypatch.setattr(vs, 'decrypt_vars', slow_decrypt)
+    monkeypatch.setattr(vs, 'decrypt_text', slow_decrypt)
     errors = []
 
     def writer(index):
