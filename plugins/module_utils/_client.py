@@ -7,7 +7,9 @@
 - project plane (Ory Talos, <slug>.projects.oryapis.com), authenticated with a project API key.
 
 Retries: jittered exponential backoff on 429 (honouring x-ratelimit-reset / Retry-After), 502, 503, 504
-and connection errors. A request the server may have carried out (a write whose response was lost) is
+and connection errors. Rate limits: the client paces itself from Ory's x-ratelimit-* headers (see _pacing.py):
+it waits for a bucket to refill before sending into it, and a 429 that says when to come back is waited out
+without counting as a failed attempt. A request the server may have carried out (a write whose response was lost) is
 never sent again blindly: the caller passes ``recover``, which re-reads the state and either returns
 the outcome or ``None`` to send again. A 429, or a connection that could not be opened, never reached
 the API and is always safe to send again.
@@ -19,6 +21,8 @@ import json
 import random
 import re
 import time
+
+from ansible_collections.ory.network.plugins.module_utils._pacing import Pacer
 
 try:
     import requests
@@ -151,13 +155,15 @@ def backoff_delay(attempt, response=None, rng=random.random):
 class OryClient:
     """HTTP client for one plane. One requests.Session per module run (connection reuse)."""
 
-    def __init__(self, base_url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, sleep=None, session=None):
+    def __init__(self, base_url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, sleep=None, session=None, clock=None):
         if not HAS_REQUESTS:
             raise RuntimeError('requests is required')
         self.base_url = base_url.rstrip('/')
         self.timeout = timeout
         self.retries = retries
         self.sleep = sleep or time.sleep
+        # 429s are waited out without counting as attempts, for at most timeout x (retries + 1) seconds per call
+        self.pacing = Pacer(self.sleep, clock, max_wait=(timeout or 30) * (retries + 1))
         self.session = session or requests.Session()
         self.session.headers.update({'Authorization': 'Bearer %s' % api_key, 'Accept': 'application/json', 'User-Agent': USER_AGENT})
         self.session.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
@@ -174,13 +180,25 @@ class OryClient:
         if idempotent is None:
             idempotent = method in ('GET', 'HEAD', 'DELETE')
         attempt = 0
+        throttled_for = 0.0
         while True:
             attempt += 1
+            self.pacing.before(method, path)
             failure, response = self._send(method, path, params, body)
+            come_back = self.pacing.after(method, path, response) if response is not None else None
             if failure is None:
                 if response.status_code in expected:
                     return self._decode(method, path, response)
                 failure = parse_error(method, path, response)
+            if come_back is not None:
+                # a 429 that says when the bucket refills never reached the API: wait (in pacing.before) and resend
+                throttled_for += come_back
+                if throttled_for > self.pacing.max_wait:
+                    raise OryApiError(method, path, 429, 'RATE_LIMITED', 'rate limited by Ory Network: the next try would be in %d s after %d s of '
+                                      'waiting, and a call waits at most %d s (timeout x (retries + 1), at least 120 s)'
+                                      % (come_back, throttled_for - come_back, self.pacing.max_wait))
+                attempt -= 1
+                continue
             retryable = failure.is_retryable
             never_reached = (response is not None and response.status_code == 429) or \
                 (isinstance(failure, OryConnectionError) and not failure.sent)
