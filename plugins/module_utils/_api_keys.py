@@ -12,6 +12,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.ory.network.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, OryApiError, redact
 from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError
+from ansible_collections.ory.network.plugins.module_utils._pacing import process_summary, reset_process_totals
 
 UTC = datetime.timezone.utc
 
@@ -117,6 +118,7 @@ def run_module(module, run):
     """Call ``run(module, connection)`` and turn every expected failure into one fail_json sentence."""
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib('requests'), exception=str(REQUESTS_IMPORT_ERROR))
+    reset_process_totals()
     try:
         result = run(module, Connection(module.params))
     except (OptionError, UsageError) as exc:
@@ -127,5 +129,9 @@ def run_module(module, run):
             fail['reason'] = exc.reason
         if exc.request_id:
             fail['request_id'] = exc.request_id
+        if process_summary():
+            fail['rate_limit'] = process_summary()
         module.fail_json(**fail)
+    if process_summary():
+        result['rate_limit'] = process_summary()  # the task waited for Ory Network's rate limits
     module.exit_json(**result)
