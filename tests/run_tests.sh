@@ -43,7 +43,7 @@ run_step() {
     molecule)    if [ -d extensions/molecule ]; then python tests/utils/with_emulator.py -- molecule test --all
                  else echo "no molecule scenarios yet"; fi ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
-                 else echo "no benchmarks yet"; fi ;;
+                 else echo "no benchmarks yet"; fi && python tests/bench/rate_limits.py ;;
     *)           echo "unknown step: $1"; return 2 ;;
   esac
 }
