@@ -46,7 +46,7 @@ run_step() {
     molecule)    if [ -d extensions/molecule ]; then python tests/utils/with_emulator.py -- molecule test --all
                  else echo "no molecule scenarios yet"; fi ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
-                 else echo "no benchmarks yet"; fi ;;
+                 else echo "no benchmarks yet"; fi && python tests/bench/rate_limits.py ;;
     faults)      python tests/faults/run.py --seeds "${SEEDS:-1}" && python tests/faults/kill.py ;;
     *-2.18)      on_2_18 "${1%-2.18}" ;;
     *)           echo "unknown step: $1"; return 2 ;;

@@ -70,6 +70,9 @@ options:
       - How many times a request is retried after HTTP 429, 502, 503, 504 or a connection error.
       - Reads are retried as they are. A write is never sent twice blindly; see the module's notes.
       - If not set, the environment variable E(ORY_MAX_RETRIES) is used, then V(5).
+      - An HTTP 429 that says when Ory Network's rate limit resets (C(x-ratelimit-reset)) does not count; the request waits and is
+        sent again, for at most O(timeout) × (O(retries) + 1) seconds (at least 120) of such waits per request. Before that, the
+        modules pace themselves from the rate limit headers; see the R(rate limits guide,ansible_collections.ory.network.docsite.rate_limits).
     type: int
     default: 5
 notes:

@@ -12,6 +12,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.ory.network.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, OryApiError, redact
 from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError, secret_sink, stored_key_id
+from ansible_collections.ory.network.plugins.module_utils._pacing import process_summary, reset_process_totals
 
 UTC = datetime.timezone.utc
 
@@ -167,6 +168,7 @@ def run_module(module, run):
     if 'reveal_secret' in module.argument_spec:
         module.params['secret_sink'] = secret_sink()
         module.params['stored_key_id'] = stored_key_id()
+    reset_process_totals()
     try:
         result = run(module, Connection(module.params, getattr(module, 'given', None)))
     except (OptionError, UsageError) as exc:
@@ -180,5 +182,9 @@ def run_module(module, run):
             fail['reason'] = exc.reason
         if exc.request_id:
             fail['request_id'] = exc.request_id
+        if process_summary():
+            fail['rate_limit'] = process_summary()
         module.fail_json(**fail)
+    if process_summary():
+        result['rate_limit'] = process_summary()  # the task waited for Ory Network's rate limits
     module.exit_json(**result)

@@ -14,7 +14,9 @@ re-reads the state and returns the outcome, ``RESEND`` (the earlier attempt is a
 again) or ``None`` (no trace of it). After a timeout, ``None`` is not trusted at once: the request may
 still be running on the server, so the state is re-read with backoff for a settling window before the
 write is sent again. A 429, or a connection that could not be opened, never reached the API and is
-always safe to send again.
+always safe to send again. Rate limits: the client paces itself from Ory's x-ratelimit-* headers (see
+_pacing.py): it waits for a bucket to refill before sending into it, and a 429 that says when to come back
+is waited out without counting as a failed attempt.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import json
 import random
 import re
 import time
+
+from ansible_collections.ory.network.plugins.module_utils._pacing import Pacer
 
 try:
     import requests
@@ -176,7 +180,8 @@ def backoff_delay(attempt, response=None, rng=random.random):
 class OryClient:
     """HTTP client for one plane. One requests.Session per module run (connection reuse)."""
 
-    def __init__(self, base_url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, sleep=None, session=None, credential=None):
+    def __init__(self, base_url, api_key, validate_certs=True, ca_path=None, timeout=30, retries=5, sleep=None, session=None,
+                 credential=None, clock=None):
         if not HAS_REQUESTS:
             raise RuntimeError('requests is required')
         # (option, environment variable, where it came from) of the API key, named when the API rejects it (401).
@@ -185,6 +190,8 @@ class OryClient:
         self.timeout = timeout
         self.retries = retries
         self.sleep = sleep or time.sleep
+        # 429s are waited out without counting as attempts, for at most timeout x (retries + 1) seconds per call
+        self.pacing = Pacer(self.sleep, clock, max_wait=(timeout or 30) * (retries + 1))
         self.session = session or requests.Session()
         self.session.headers.update({'Authorization': 'Bearer %s' % api_key, 'Accept': 'application/json', 'User-Agent': USER_AGENT})
         # Given with every request: requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE override a session's verify setting.
@@ -208,15 +215,27 @@ class OryClient:
         attempt = 0
         started, slept = time.monotonic(), 0.0
         maybe_done = False
+        throttled_for = 0.0
         while True:
             attempt += 1
+            self.pacing.before(method, path)
             failure, response = self._send(method, path, params, body)
+            come_back = self.pacing.after(method, path, response) if response is not None else None
             if failure is None:
                 if response.status_code in expected:
                     return self._decode(method, path, response)
                 failure = parse_error(method, path, response)
                 if response.status_code == 401 and self.credential:
                     failure.credential = self.credential
+            if come_back is not None:
+                # a 429 that says when the bucket refills never reached the API: wait (in pacing.before) and resend
+                throttled_for += come_back
+                if throttled_for > self.pacing.max_wait:
+                    raise OryApiError(method, path, 429, 'RATE_LIMITED', 'rate limited by Ory Network: the next try would be in %d s after %d s of '
+                                      'waiting, and a call waits at most %d s (timeout x (retries + 1), at least 120 s)'
+                                      % (come_back, throttled_for - come_back, self.pacing.max_wait))
+                attempt -= 1
+                continue
             never_reached = (response is not None and response.status_code == 429) or \
                 (isinstance(failure, OryConnectionError) and not failure.sent)
             if isinstance(failure, OryConnectionError):

@@ -128,6 +128,23 @@ api_keys:
       returned: always
       type: bool
       sample: false
+rate_limit:
+  description:
+    - How long the task waited for Ory Network's rate limits. The modules pace themselves from the C(x-ratelimit-*) response
+      headers (see the R(rate limits guide,ansible_collections.ory.network.docsite.rate_limits)).
+  returned: when the task waited for a rate limit or was answered HTTP 429
+  type: dict
+  sample: {waits: 2, waited_seconds: 5.0, throttled: 0}
+  contains:
+    waits:
+      description: How many times the task waited before sending a request.
+      type: int
+    waited_seconds:
+      description: Seconds spent waiting, in total.
+      type: float
+    throttled:
+      description: Requests answered with HTTP 429; each was sent again after the wait and none counts toward O(retries).
+      type: int
 """
 
 from ansible.module_utils.basic import env_fallback  # noqa: E402

@@ -34,20 +34,30 @@ class Stats:
         self.lock = threading.Lock()
         self.total = 0
         self.requests: dict = {}
+        self.limited: dict = {}
 
     def count(self, key: str):
         with self.lock:
             self.total += 1
             self.requests[key] = self.requests.get(key, 0) + 1
 
+    def throttled(self, key: str):
+        """Count a request the rate limiter answered with 429 (it is also counted in requests)."""
+        with self.lock:
+            self.limited[key] = self.limited.get(key, 0) + 1
+
     def snapshot(self) -> dict:
         with self.lock:
-            return {'total': self.total, 'requests': dict(sorted(self.requests.items()))}
+            snap = {'total': self.total, 'requests': dict(sorted(self.requests.items()))}
+            if self.limited:
+                snap['throttled'] = dict(sorted(self.limited.items()))
+            return snap
 
     def reset(self):
         with self.lock:
             self.total = 0
             self.requests = {}
+            self.limited = {}
 
 
 class Faults:
@@ -192,6 +202,7 @@ class AdminApi:
             'key_quota': settings['key_quota'],
             'prefix': settings['prefix'],
             'public_prefix': settings.get('public_prefix'),
+            'rate_limits': settings.get('rate_limits'),
         }
 
     def _project(self, req: Request) -> dict:

@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import admin, console, talos
 from .errors import ApiError
+from .ratelimit import Limiter
 from .web import Request, Response
 
 ADMIN_PREFIX = '/__emulator'
@@ -45,12 +46,13 @@ def match(routes, method, path):
 
 
 class Emulator:
-    def __init__(self, state, verbose: bool = False):
+    def __init__(self, state, verbose: bool = False, clock=None):
         self.state = state
         self.verbose = verbose
         self.base_url = 'http://127.0.0.1'
         self.stats = admin.Stats()
         self.faults = admin.Faults()
+        self.limiter = Limiter(clock or self.clock)
         self.console = console.ConsoleApi(state)
         self.talos = talos.TalosApi(state, self.project_url)
         self.admin = admin.AdminApi(self)
@@ -77,6 +79,10 @@ class Emulator:
                 'admin_url': self.base_url + ADMIN_PREFIX,
                 'projects': projects,
             }
+
+    def clock(self) -> float:
+        """The emulator's clock in (fractional) seconds: wall time plus the admin clock offset."""
+        return time.time() + int(self.state.data.get('clock_offset', 0))
 
     def log_error(self, message: str):
         sys.stderr.write('emulator: %s\n' % message)
@@ -116,17 +122,36 @@ class Emulator:
                 req.project = self.state.project(slug) if slug else None
             if req.project is None or req.project['slug'] != slug:
                 return self._error(plane, ApiError(404, 'Unable to locate the project: %s' % slug, edge=True)), action
-            if path.startswith(talos.ADMIN + '/') and template is not None:
-                try:
-                    self.talos.authenticate(req)
-                except ApiError as exc:
-                    return self._error(plane, exc), action
+        limited = None
+        if template is not None:
+            # the edge throttles per project and bucket, before the request reaches authentication
+            allowed_now, limited = self.limiter.take(self._limited_project(plane, req, params), '%s %s' % (req.method, template))
+            if not allowed_now:
+                self.stats.throttled('%s %s' % (req.method, template))
+                return Response(429, b'', limited), None
+        resp = self._serve(plane, path, template, handler, params, allowed, req)
+        if limited:
+            resp.headers.update(limited)
+        return resp, action
+
+    def _limited_project(self, plane, req, params):
+        if plane == 'talos':
+            return req.project
+        with self.state.lock:
+            return self.state.project(params['project']) if params.get('project') else None
+
+    def _serve(self, plane, path, template, handler, params, allowed, req):
+        if plane == 'talos' and path.startswith(talos.ADMIN + '/') and template is not None:
+            try:
+                self.talos.authenticate(req)
+            except ApiError as exc:
+                return self._error(plane, exc)
         req.params = params
         if template is None:
             if allowed:
-                return self._error(plane, ApiError(405, 'Method %s is not allowed here; allowed: %s' % (req.method, ', '.join(allowed)))), action
-            return self._error(plane, ApiError(404, 'Not Found')), action
-        return self._call(plane, handler, req), action
+                return self._error(plane, ApiError(405, 'Method %s is not allowed here; allowed: %s' % (req.method, ', '.join(allowed))))
+            return self._error(plane, ApiError(404, 'Not Found'))
+        return self._call(plane, handler, req)
 
     def _run(self, plane, routes, req, path):
         template, handler, params, allowed = match(routes, req.method, path)

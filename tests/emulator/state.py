@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timezone
 
 from .durations import DurationError, parse_duration
+from .ratelimit import RateLimitConfigError, normalize as normalize_rate_limits
 
 STATE_VERSION = 1
 MAX_TIMESTAMP = 253402300799  # 9999-12-31T23:59:59Z
@@ -101,6 +102,11 @@ def apply_settings(settings: dict, changes: dict) -> dict:
             if not isinstance(value, str) or not PREFIX_RE.match(value):
                 raise ConfigError('%s: expected 1-16 characters from [A-Za-z0-9_]' % name)
             out[name] = value
+        elif name == 'rate_limits':
+            try:
+                out[name] = normalize_rate_limits(value)
+            except RateLimitConfigError as exc:
+                raise ConfigError(str(exc)) from exc
         else:
             raise ConfigError('unknown project setting %r' % name)
     return out
@@ -286,7 +292,7 @@ def seed(config: dict, now: int) -> dict:
         if slug in seen or pid in seen:
             raise ConfigError('%s: duplicate project id or slug' % where[:-1])
         seen.update((slug, pid))
-        knobs = {k: pcfg[k] for k in ('default_ttl', 'max_ttl', 'key_quota', 'prefix', 'public_prefix') if k in pcfg}
+        knobs = {k: pcfg[k] for k in ('default_ttl', 'max_ttl', 'key_quota', 'prefix', 'public_prefix', 'rate_limits') if k in pcfg}
         settings = apply_settings(DEFAULT_SETTINGS, knobs)
         pkey = _str_field(pcfg, 'api_key', where=where) or new_console_secret('ory_pat_')
         data['projects'].append({
