@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench clean
+.PHONY: demo test venv lint sanity units contract integration examples molecule awx eda docs-lint bench clean
 
 $(STAMP): requirements-dev.txt
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/demo/run.sh
 
-## All tests: lint, docs, sanity, units, emulator contract, integration, molecule, benchmarks.
+## All tests: lint, docs, sanity, units, emulator contract, integration, molecule, AWX/EE, EDA, benchmarks.
 test: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh
 
 # Single steps, for development.
-lint sanity units contract integration examples molecule docs-lint bench: $(STAMP)
+lint sanity units contract integration examples molecule awx eda docs-lint bench: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh $@
 
 clean:

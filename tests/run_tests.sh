@@ -7,7 +7,7 @@ ROOT=$PWD
 PYVER=3.11
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
-STEPS=(lint docs-lint sanity units contract integration examples molecule bench)
+STEPS=(lint docs-lint sanity units contract integration examples molecule awx eda bench)
 [ $# -gt 0 ] && STEPS=("$@")
 
 # Ansible finds the collection through a link outside the repository (so linters never walk a loop).
@@ -42,6 +42,8 @@ run_step() {
     examples)    python tests/utils/with_emulator.py --fresh -- python tests/utils/run_examples.py ;;
     molecule)    if [ -d extensions/molecule ]; then python tests/utils/with_emulator.py -- molecule test --all
                  else echo "no molecule scenarios yet"; fi ;;
+    awx)         python -m pytest -q -p no:cacheprovider tests/awx ;;
+    eda)         python -m pytest -q -p no:cacheprovider tests/eda ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi ;;
     *)           echo "unknown step: $1"; return 2 ;;

@@ -80,7 +80,7 @@ class Job:
     def __init__(self, workdir, project_src, name):
         self.private_data_dir = os.path.join(workdir, name)
         self.project_dir = os.path.join(self.private_data_dir, 'project')
-        shutil.copytree(project_src, self.project_dir, ignore=shutil.ignore_patterns('group_vars', '*.retry'))
+        shutil.copytree(project_src, self.project_dir)
         self.ident = name
         self.result = None
 
