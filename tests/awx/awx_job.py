@@ -88,8 +88,7 @@ class Job:
     def artifact_dir(self):
         return os.path.join(self.private_data_dir, 'artifacts', self.ident)
 
-    def run(self, playbook, inventory, env, vault_id, vault_password, extravars=None, job_type='run', verbosity=4,
-            limit=None):
+    def run(self, playbook, inventory, env, vault_id, vault_password, extravars=None, job_type='run', verbosity=4):
         import ansible_runner  # pylint: disable=import-outside-toplevel
 
         cmdline = ['--vault-id', '%s@prompt' % vault_id]
@@ -106,7 +105,6 @@ class Job:
             cmdline=' '.join(cmdline),
             passwords={vault_prompt(vault_id): vault_password},
             verbosity=verbosity,
-            limit=limit,
             process_isolation=False,
             suppress_env_files=True,
             quiet=True,

@@ -127,7 +127,7 @@ def connection_params(args, overrides=None):
             value = spec.get('default')
         if value is not None:
             try:
-                value = _CHECKS[spec.get('type', 'str')](value)
+                value = _CHECKS.get(spec.get('type', 'str'), lambda v: v)(value)
             except (TypeError, ValueError):
                 raise SourceError('%s must be of type %s.' % (option, spec.get('type', 'str'))) from None
         params[option] = value
