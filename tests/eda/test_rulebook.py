@@ -25,7 +25,8 @@ from tests.awx.awx_job import inject, load_credential_type
 from tests.awx.conftest import ROOT
 
 PROJECT = os.path.join(ROOT, 'docs', 'examples', 'awx', 'project')
-RULEBOOK = os.path.join(ROOT, 'extensions', 'eda', 'rulebooks', 'rotate_expiring_keys.yml')
+# by its collection name, as the guide shows (ansible-rulebook finds it under extensions/eda/rulebooks/)
+RULEBOOK = 'ory.network.rotate_expiring_keys'
 SECRET_RE = re.compile(r'ory_(pat|wak|ak|pk|apikey)_[A-Za-z0-9_-]{6,}')
 TIMEOUT = 420
 
