@@ -8,7 +8,7 @@ VENV_2_18  ?= .venv-2.18
 STAMP_2_18 := $(VENV_2_18)/.installed
 MATRIX_2_18 := sanity-2.18 units-2.18 integration-2.18 examples-2.18
 
-.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench faults clean $(MATRIX_2_18)
+.PHONY: demo test venv lint sanity units contract integration examples molecule awx eda docs-lint bench faults clean $(MATRIX_2_18)
 
 $(STAMP): requirements-dev.txt
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,8 @@ venv: $(STAMP) $(STAMP_2_18)
 demo: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/demo/run.sh
 
-## All tests: lint, docs, sanity, units, emulator contract, integration, examples, molecule, benchmarks; sanity, units,
+## All tests: lint, docs, sanity, units, emulator contract, integration, examples, molecule, AWX/EE, EDA, benchmarks,
+## the fault matrix; sanity, units,
 ## integration and examples also on ansible-core 2.18 (the *-2.18 steps).
 test: $(STAMP) $(STAMP_2_18)
 	@PATH=$(CURDIR)/$(BIN):$$PATH ORY_VENV_2_18=$(CURDIR)/$(VENV_2_18) bash tests/run_tests.sh
@@ -38,7 +39,7 @@ $(MATRIX_2_18): $(STAMP) $(STAMP_2_18)
 	@PATH=$(CURDIR)/$(BIN):$$PATH ORY_VENV_2_18=$(CURDIR)/$(VENV_2_18) bash tests/run_tests.sh $@
 
 # Single steps, for development.
-lint sanity units contract integration examples molecule docs-lint bench: $(STAMP)
+lint sanity units contract integration examples molecule awx eda docs-lint bench: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh $@
 
 ## Fault matrix: every write of every key module x every injected fault x SEEDS seeds (make test runs 1 seed).
