@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench clean
+.PHONY: demo test venv lint sanity units contract integration examples molecule docs-lint bench bench-imported report clean
 
 $(STAMP): requirements-dev.txt
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,7 @@ test: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh
 
 # Single steps, for development.
-lint sanity units contract integration examples molecule docs-lint bench: $(STAMP)
+lint sanity units contract integration examples molecule docs-lint bench bench-imported report: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh $@
 
 clean:

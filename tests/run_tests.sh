@@ -7,7 +7,7 @@ ROOT=$PWD
 PYVER=3.11
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
-STEPS=(lint docs-lint sanity units contract integration examples molecule bench)
+STEPS=(lint docs-lint sanity units contract integration examples molecule bench bench-imported report)
 [ $# -gt 0 ] && STEPS=("$@")
 
 # Ansible finds the collection through a link outside the repository (so linters never walk a loop).
@@ -44,6 +44,8 @@ run_step() {
                  else echo "no molecule scenarios yet"; fi ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi ;;
+    bench-imported) python tests/utils/with_emulator.py --fresh -- python tests/bench/imported.py ;;
+    report)      python tests/utils/with_emulator.py --fresh -- python tests/report/check_report.py ;;
     *)           echo "unknown step: $1"; return 2 ;;
   esac
 }

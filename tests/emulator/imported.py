@@ -103,8 +103,11 @@ class ImportedApi:
             raise ApiError(409, 'format conflicts with issued api key pattern', 'failed_precondition', 'FAILED_PRECONDITION')
         return fields
 
-    def _import_one(self, proj: dict, fields: dict, now: int) -> dict:
-        """Store one validated import (state lock held); return the record. Raises ApiError."""
+    def _import_one(self, proj: dict, fields: dict, now: int, active: list | None = None) -> dict:
+        """Store one validated import (state lock held); return the record. Raises ApiError.
+
+        ``active``: a one-element list with the current active-key count, kept up to date across a batch.
+        """
         request_ids = self.state.imported_request_ids(proj['id'])
         keys = self.state.imported(proj['id'])
         if fields['request_id'] is not None:
@@ -116,7 +119,9 @@ class ImportedApi:
             raise ApiError(409, 'key already imported (duplicate detected)', 'api_key_exists', 'ALREADY_EXISTS')
         seconds = resolve_ttl(fields['ttl'], proj['settings'])
         quota = proj['settings']['key_quota']
-        if self.talos._active_count(proj, now) >= quota:  # pylint: disable=protected-access
+        if active is None:
+            active = [self.talos._active_count(proj, now)]  # pylint: disable=protected-access
+        if active[0] >= quota:
             raise ApiError(402, 'the API key quota for this plan permits up to %d active API keys' % quota,
                            'api_key_quota_exceeded', 'PERMISSION_DENIED')
         rec = {
@@ -139,6 +144,7 @@ class ImportedApi:
             'request_id': fields['request_id'],
         }
         keys[key_id] = rec
+        active[0] += 1
         if fields['request_id'] is not None:
             request_ids[fields['request_id']] = key_id
         return rec
@@ -166,9 +172,10 @@ class ImportedApi:
         results, failures = [], []
         with self.state.lock:
             now = self.state.now()
+            active = [self.talos._active_count(proj, now)]  # pylint: disable=protected-access
             for index, item in enumerate(items):
                 try:
-                    rec = self._import_one(proj, self._fields(item), now)
+                    rec = self._import_one(proj, self._fields(item), now, active)
                 except ApiError as exc:
                     failures.append(exc)
                     results.append({'index': index, 'error_code': batch_code(exc), 'error_message': exc.message})
