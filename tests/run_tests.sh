@@ -45,7 +45,7 @@ run_step() {
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi ;;
     bench-imported) python tests/utils/with_emulator.py --fresh -- python tests/bench/imported.py ;;
-    report)      python tests/utils/with_emulator.py --fresh -- python tests/report/check_report.py ;;
+    report)      python tests/utils/with_emulator.py --fresh --config tests/report/emulator.yml -- python tests/report/check_report.py ;;
     *)           echo "unknown step: $1"; return 2 ;;
   esac
 }

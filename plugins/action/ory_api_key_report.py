@@ -70,7 +70,7 @@ class ActionModule(ActionBase):
         if not isinstance(formats, list) or set(formats) - {'json', 'markdown', 'html'}:
             result.update(failed=True, msg='formats must be a list of json, markdown and html.')
             return result
-        bad = [index for index, audit in enumerate(audits) if not isinstance(audit, dict) or 'environment' not in audit or 'keys' not in audit]
+        bad = [index for index, audit in enumerate(audits) if not isinstance(audit, dict) or 'environment' not in audit or 'api_keys' not in audit]
         if bad:
             result.update(failed=True, msg='audits[%d] is not an audit result of ory.network.ory_api_key_audit (its audit return value).' % bad[0])
             return result

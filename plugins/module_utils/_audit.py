@@ -186,7 +186,7 @@ def audit_environment(environment, planes, stored, declared, at, window='30d', u
         labels = [r['label'] for r in rows if name in r['flags']]
         flags[name] = {'title': title, 'count': len(labels), 'keys': labels}
     summary = {
-        'keys': len(rows),
+        'key_count': len(rows),
         'by_plane': dict((plane, len([r for r in rows if r['plane'] == plane])) for plane in PLANES),
         'by_status': dict((s, len([r for r in rows if r['status'] == s])) for s in ('active', 'expired', 'revoked')),
         'flagged': len([r for r in rows if r['flags']]),
@@ -199,7 +199,7 @@ def audit_environment(environment, planes, stored, declared, at, window='30d', u
         'planes_read': sorted(plane for plane in PLANES if (planes or {}).get(plane) is not None),
         'summary': summary,
         'flags': flags,
-        'keys': rows,
+        'api_keys': rows,
     }
 
 
@@ -215,7 +215,7 @@ def combine(audits):
     totals = dict((name, sum(a['flags'][name]['count'] for a in audits)) for name in FLAG_NAMES)
     return {
         'environments': audits,
-        'totals': {'environments': len(audits), 'keys': sum(a['summary']['keys'] for a in audits),
+        'totals': {'environments': len(audits), 'key_count': sum(a['summary']['key_count'] for a in audits),
                    'flagged': sum(a['summary']['flagged'] for a in audits), 'flags': totals},
         'flag_titles': dict(FLAGS),
         'audited_at': max((a['audited_at'] for a in audits), default=None),

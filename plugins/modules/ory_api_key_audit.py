@@ -111,20 +111,21 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Audit the keys of every environment, one host per environment
+# In a play over one inventory host per environment (see the playbook ory.network.audit); here project and
+# workspace come from ORY_PROJECT_ID, ORY_PROJECT_SLUG and ORY_WORKSPACE_ID.
+- name: Audit the keys of the environment, as of today (reruns on the same day give the same report)
   ory.network.ory_api_key_audit:
     environment: "{{ inventory_hostname }}"
-    project_id: "{{ ory_bootstrap_project_id }}"
-    project_slug: "{{ ory_bootstrap_project_slug }}"
-    vault_file: "{{ inventory_dir }}/group_vars/{{ inventory_hostname }}/vault.yml"
+    vault_file: "group_vars/{{ inventory_hostname }}/vault.yml"
     project_api_key_var: ory_project_api_key_talos
     declared_project_api_keys:
       - {name: talos, rotate_before: 14d}
     declared_issued_api_keys:
       - {name: checkout, rotate_before: 7d}
+    audit_time: "{{ now(utc=true).strftime('%Y-%m-%dT00:00:00Z') }}"
   register: key_audit
 
-- name: Write one report for all environments
+- name: Write one report for all environments of the play
   ory.network.ory_api_key_report:
     audits: "{{ ansible_play_hosts | map('extract', hostvars, ['key_audit', 'audit']) | list }}"
     dest: reports/
@@ -157,13 +158,13 @@ audit:
     summary:
       description: Counts of keys, per plane, per status, and flagged.
       type: dict
-      sample: {keys: 9, by_plane: {project: 3, workspace: 1, issued: 4, imported: 1}, by_status: {active: 8, expired: 0, revoked: 1},
+      sample: {key_count: 9, by_plane: {project: 3, workspace: 1, issued: 4, imported: 1}, by_status: {active: 8, expired: 0, revoked: 1},
                flagged: 3}
     flags:
       description: Per flag, its title, count and the keys (labels) that have it.
       type: dict
       sample: {expiring: {title: Expiring within the window, count: 1, keys: ["issued production:checkout (3f2b8c1e)"]}}
-    keys:
+    api_keys:
       description:
         - One entry per key (C(plane), C(id), C(name), C(actor_id), C(status) active/expired/revoked, C(created), C(expires),
           C(last_used), C(days_to_expiry), C(rotate_before_days), C(marker), C(stored), C(vault_var), C(flags), C(label)).

@@ -63,6 +63,12 @@ seealso:
 """
 
 EXAMPLES = r"""
+- name: Audit each environment (one inventory host per environment)
+  ory.network.ory_api_key_audit:
+    environment: "{{ inventory_hostname }}"
+    audit_time: "{{ now(utc=true).strftime('%Y-%m-%dT00:00:00Z') }}"
+  register: key_audit
+
 - name: Write one report for all environments of the play
   ory.network.ory_api_key_report:
     audits: "{{ ansible_play_hosts | map('extract', hostvars, ['key_audit', 'audit']) | list }}"
@@ -86,5 +92,5 @@ totals:
   description: Environments, keys and flagged keys of the report, and the count of each flag across environments.
   returned: success
   type: dict
-  sample: {environments: 2, keys: 14, flagged: 5, flags: {expired: 0, expiring: 2, unmarked: 2}}
+  sample: {environments: 2, key_count: 14, flagged: 5, flags: {expired: 0, expiring: 2, unmarked: 2}}
 """

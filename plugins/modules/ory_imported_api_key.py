@@ -174,27 +174,29 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Import the key the billing partner already uses (the raw key comes from a vault-encrypted variable)
+# project_id (the project's UUID) comes from ORY_PROJECT_ID here; the raw keys from vault-encrypted variables.
+- name: Import the key the billing partner already uses
   ory.network.ory_imported_api_key:
-    project_id: 6f1c2b9e-52a4-4d38-9f3a-0d6f0f6a1c55
-    raw_key: "{{ vault_legacy_billing_key }}"
+    raw_key: "{{ vault_legacy_billing_key | default('sk_live_example_billing_0001') }}"
     name: billing-partner
     actor_id: partner-billing
     scopes: [invoices:read]
     ttl: 365d
 
-- name: Migrate every legacy key listed in an Ansible Vault file (variable legacy_api_keys), 1000 per request
+- name: Migrate legacy keys in bulk (with thousands of keys, give keys_file, an Ansible Vault file, instead)
   ory.network.ory_imported_api_key:
-    keys_file: legacy-keys.vault.yml
+    keys:
+      - {raw_key: "{{ vault_acme_key | default('sk_live_example_acme_0001') }}", name: acme, actor_id: customer-acme}
+      - {raw_key: "{{ vault_globex_key | default('sk_live_example_globex_0001') }}", name: globex, actor_id: customer-globex}
   register: migration
 
 - name: Show what the migration did
   ansible.builtin.debug:
     msg: "{{ migration.summary }} {{ migration.failures }}"
 
-- name: Revoke an imported key by its id
+- name: Revoke a legacy key that leaked (nothing to do when it was never imported)
   ory.network.ory_imported_api_key:
-    key_id: 0d1f3c5e7a9b0d1f3c5e7a9b0d1f3c5e7a9b0d1f3c5e7a9b0d1f3c5e7a9b0d1f
+    raw_key: "{{ vault_leaked_key | default('sk_live_example_leaked_0001') }}"
     state: revoked
     revoke_reason: key_compromise
 """

@@ -56,10 +56,9 @@ EXAMPLES = r"""
     actor_id: partner-billing
   register: partner_keys
 
-- name: Is this legacy key imported, and is it still active?
+- name: Is this legacy key imported, and is it still active? (project_id from ORY_PROJECT_ID)
   ory.network.ory_imported_api_key_info:
-    project_id: 6f1c2b9e-52a4-4d38-9f3a-0d6f0f6a1c55
-    raw_key: "{{ vault_legacy_billing_key }}"
+    raw_key: "{{ vault_legacy_billing_key | default('sk_live_example_billing_0001') }}"
     status: active
   register: legacy
 """

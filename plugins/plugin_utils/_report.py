@@ -62,13 +62,13 @@ def render_json(report):
 def render_markdown(report):
     titles = report['flag_titles']
     lines = ['# Ory Network API key audit', '', 'Audited at %s: %d environments, %d keys, %d flagged.' % (
-        report['audited_at'], report['totals']['environments'], report['totals']['keys'], report['totals']['flagged']), '']
+        report['audited_at'], report['totals']['environments'], report['totals']['key_count'], report['totals']['flagged']), '']
     for env in report['environments']:
         lines += ['## %s' % env['environment'], '']
         summary = env['summary']
         lines += ['| keys | project | workspace | issued | imported | active | expired | revoked | flagged |',
                   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-                  '| %d | %s | %d | %d | %d | %d |' % (summary['keys'], ' | '.join(str(summary['by_plane'][p]) for p in
+                  '| %d | %s | %d | %d | %d | %d |' % (summary['key_count'], ' | '.join(str(summary['by_plane'][p]) for p in
                                                                               ('project', 'workspace', 'issued', 'imported')),
                                                  summary['by_status']['active'], summary['by_status']['expired'],
                                                  summary['by_status']['revoked'], summary['flagged']), '']
@@ -79,7 +79,7 @@ def render_markdown(report):
         lines.append('')
         lines += ['| plane | name | id | status | expires | days left | last used | secret stored | flags |',
                   '|---|---|---|---|---|---:|---|---|---|']
-        for row in env['keys']:
+        for row in env['api_keys']:
             stored = '-' if row['stored'] is None else ('yes' if row['stored'] else 'no')
             lines.append('| %s | %s | `%s` | %s | %s | %s | %s | %s | %s |' % (
                 row['plane'], row['name'].replace('|', '\\|') or '(no name)', row['id'], row['status'], row['expires'] or 'never',
@@ -93,7 +93,7 @@ def _domain(env, at):
     """Start and end of the timeline: from before the oldest key to after the last expiry (bounded)."""
     start = at - datetime.timedelta(days=30)
     end = at + datetime.timedelta(days=max(60, env['settings']['expiring_within_days'] + 15))
-    for row in env['keys']:
+    for row in env['api_keys']:
         created = parse_time(row['created'])
         expires = parse_time(row['expires'])
         if created is not None:
@@ -112,7 +112,7 @@ def _tick_days(span_days):
 
 def render_timeline(env, at):
     """The inline SVG expiry timeline of one environment."""
-    rows = env['keys']
+    rows = env['api_keys']
     label_w, chart_w, row_h, top = 300, 660, 24, 34
     width = label_w + chart_w + 20
     height = top + max(1, len(rows)) * row_h + 30
@@ -180,7 +180,7 @@ def render_html(report, title='Ory Network API key audit'):
            '<meta name="viewport" content="width=device-width, initial-scale=1">', '<title>%s</title>' % _e(title),
            '<style>%s</style>' % CSS, '</head>', '<body>', '<h1>%s</h1>' % _e(title),
            '<p class="meta">Audited at %s &middot; %d environments &middot; %d keys &middot; %d flagged</p>' % (
-               _e(report['audited_at']), totals['environments'], totals['keys'], totals['flagged'])]
+               _e(report['audited_at']), totals['environments'], totals['key_count'], totals['flagged'])]
     out.append('<table class="totals"><caption>Flags across all environments</caption><thead><tr><th>flag</th>%s<th>total</th></tr>'
                '</thead><tbody>' % ''.join('<th>%s</th>' % _e(env['environment']) for env in report['environments']))
     for name, count in totals['flags'].items():
@@ -199,7 +199,7 @@ def render_html(report, title='Ory Network API key audit'):
         out.append('<table class="summary"><thead><tr><th>keys</th><th>project</th><th>workspace</th><th>issued</th><th>imported</th>'
                    '<th>active</th><th>expired</th><th>revoked</th><th>flagged</th></tr></thead><tbody><tr>%s</tr></tbody></table>' % ''.join(
                        '<td class="num">%d</td>' % n for n in (
-                           [summary['keys']] + [summary['by_plane'][p] for p in ('project', 'workspace', 'issued', 'imported')]
+                           [summary['key_count']] + [summary['by_plane'][p] for p in ('project', 'workspace', 'issued', 'imported')]
                            + [summary['by_status'][s] for s in ('active', 'expired', 'revoked')] + [summary['flagged']])))
         out.append('<h3>Flags</h3><table class="flags"><thead><tr><th>flag</th><th>count</th><th>keys</th></tr></thead><tbody>')
         for name, flag in env['flags'].items():
@@ -212,7 +212,7 @@ def render_html(report, title='Ory Network API key audit'):
         out.append(render_timeline(env, at))
         out.append('<h3>Keys</h3><table class="keys"><thead><tr><th>plane</th><th>name</th><th>id</th><th>actor</th><th>status</th>'
                    '<th>expires</th><th>days left</th><th>last used</th><th>secret stored</th><th>flags</th></tr></thead><tbody>')
-        for row in env['keys']:
+        for row in env['api_keys']:
             stored = '&ndash;' if row['stored'] is None else ('yes' if row['stored'] else 'no')
             chips = ''.join('<span class="chip" style="background:%s">%s</span>' % (COLOURS[f], _e(f)) for f in row['flags']) or \
                 '<span class="chip ok">ok</span>'

@@ -51,7 +51,7 @@ def audit(**kwargs):
 
 
 def flagged(result, flag):
-    return sorted(r['id'] for r in result['keys'] if flag in r['flags'])
+    return sorted(r['id'] for r in result['api_keys'] if flag in r['flags'])
 
 
 def test_each_flag_finds_its_keys():
@@ -69,20 +69,20 @@ def test_each_flag_finds_its_keys():
 
 def test_counts_lists_and_old_revoked_keys_left_out():
     result = audit()
-    ids = [r['id'] for r in result['keys']]
+    ids = [r['id'] for r in result['api_keys']]
     assert 'i-revoked' in ids and 'i-ancient' not in ids
     for name in FLAG_NAMES:
         assert result['flags'][name]['count'] == len(result['flags'][name]['keys']) == len(flagged(result, name))
     assert result['summary']['by_status'] == {'active': 12, 'expired': 1, 'revoked': 1}
     assert result['summary']['by_plane'] == {'project': 3, 'workspace': 1, 'issued': 9, 'imported': 1}
-    assert [r['plane'] for r in result['keys']] == sorted((r['plane'] for r in result['keys']),
+    assert [r['plane'] for r in result['api_keys']] == sorted((r['plane'] for r in result['api_keys']),
                                                            key=['project', 'workspace', 'issued', 'imported'].index)
 
 
 def test_without_a_vault_file_stored_is_unknown_and_not_flagged():
     result = audit(stored=None)
     assert result['flags']['no_stored_secret']['count'] == 0
-    assert all(r['stored'] is None for r in result['keys'])
+    assert all(r['stored'] is None for r in result['api_keys'])
     assert result['settings']['vault_file_read'] is False
 
 
@@ -98,7 +98,7 @@ def test_same_input_same_output_and_no_secret_fields():
     report = combine([audit(environment='b'), audit(environment='a')])
     assert [e['environment'] for e in report['environments']] == ['a', 'b']
     assert render_html(report) == render_html(combine([audit(environment='a'), audit(environment='b')]))
-    assert not {'value', 'secret', 'raw_key'} & set(k for row in first['keys'] for k in row)
+    assert not {'value', 'secret', 'raw_key'} & set(k for row in first['api_keys'] for k in row)
 
 
 class _Collect(HTMLParser):
@@ -123,7 +123,7 @@ def test_html_is_self_contained_with_one_bar_per_key():
     parser = _Collect()
     parser.feed(page)
     assert parser.external == []
-    keys = [r['label'] for env in report['environments'] for r in env['keys']]
+    keys = [r['label'] for env in report['environments'] for r in env['api_keys']]
     assert sorted(parser.bars) == sorted(keys)
     text = ''.join(parser.text)
     for env in report['environments']:

@@ -28,7 +28,7 @@ def test_audit_reads_every_plane_and_writes_nothing(live, capsys):
     audit = result['audit']
     assert result['changed'] is False and audit['planes_read'] == ['imported', 'issued', 'project', 'workspace']
     assert all(endpoint.startswith('GET ') for endpoint in live.stats()['requests'])
-    labels = dict(((r['plane'], r['name']), r) for r in audit['keys'])
+    labels = dict(((r['plane'], r['name']), r) for r in audit['api_keys'])
     assert labels[('issued', 'prod:checkout')]['flags'] == ['rotate_due', 'expiring']
     assert labels[('issued', 'prod:checkout')]['stored'] is True
     assert 'unmarked' in labels[('issued', 'by-hand')]['flags'] and 'no_stored_secret' in labels[('issued', 'by-hand')]['flags']
@@ -41,7 +41,7 @@ def test_audit_reads_every_plane_and_writes_nothing(live, capsys):
 def test_planes_without_credentials_are_not_read(live, capsys):
     connection = dict(live.connection, project_api_key=None, workspace_api_key=None)
     result = run_main(module, dict(environment='x'), capsys, connection)
-    assert result['audit']['planes_read'] == [] and result['audit']['keys'] == []
+    assert result['audit']['planes_read'] == [] and result['audit']['api_keys'] == []
     assert live.stats()['total'] == 0
 
 
