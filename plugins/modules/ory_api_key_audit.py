@@ -16,7 +16,8 @@ description:
     and O(workspace_id)), issued and imported keys (with a project API key: O(project_api_key), or the one stored in
     O(vault_file) under O(project_api_key_var)). Issued keys are read on all pages, active and revoked within O(revoked_within)."
   - "Flags, each with a count and the list of keys: V(expired) (expired but still listed); V(expiring) (within
-    O(expiring_within)); V(rotate_due) (within the C(rotate_before) of O(declared_keys)); V(never_used) and V(unused)
+    O(expiring_within)); V(rotate_due) (within the C(rotate_before) of O(declared_project_api_keys) or O(declared_issued_api_keys));
+    V(never_used) and V(unused)
     (C(last_used_time) older than O(unused_after); issued and imported keys only); V(unmarked) (not made by the bootstrap role:
     project keys without the C(<environment>:) name prefix, issued and imported keys without the C(managed_by)/C(environment)
     metadata); V(duplicate_name) (two live keys with one name on one plane); V(no_stored_secret) (a live project or issued key
@@ -193,8 +194,8 @@ def argument_spec():
         vault_file=dict(type='path'),
         project_api_key_var=dict(type='str', no_log=False),
         stored_secrets=dict(type='list', elements='dict', no_log=False),
-        declared_project_api_keys=dict(type='list', elements='dict'),
-        declared_issued_api_keys=dict(type='list', elements='dict'),
+        declared_project_api_keys=dict(type='list', elements='dict', no_log=False),
+        declared_issued_api_keys=dict(type='list', elements='dict', no_log=False),
         expiring_within=dict(type='str', default='30d'),
         unused_after=dict(type='str', default='90d'),
         revoked_within=dict(type='str', default='30d'),

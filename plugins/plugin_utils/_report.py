@@ -68,10 +68,10 @@ def render_markdown(report):
         summary = env['summary']
         lines += ['| keys | project | workspace | issued | imported | active | expired | revoked | flagged |',
                   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-                  '| %d | %s | %d | %d | %d | %d |' % (summary['key_count'], ' | '.join(str(summary['by_plane'][p]) for p in
-                                                                              ('project', 'workspace', 'issued', 'imported')),
-                                                 summary['by_status']['active'], summary['by_status']['expired'],
-                                                 summary['by_status']['revoked'], summary['flagged']), '']
+                  '| %d | %s | %d | %d | %d | %d |' % (
+                      summary['key_count'], ' | '.join(str(summary['by_plane'][p]) for p in ('project', 'workspace', 'issued', 'imported')),
+                      summary['by_status']['active'], summary['by_status']['expired'], summary['by_status']['revoked'],
+                      summary['flagged']), '']
         lines += ['| flag | count | keys |', '|---|---:|---|']
         for name, flag in env['flags'].items():
             keys = ', '.join('`%s`' % label.replace('`', "'") for label in flag['keys']) or '-'

@@ -81,8 +81,8 @@ def main():
     if first_stats['total'] > BUDGET_FIRST or first.get('imported') != KEYS:
         failures.append('first run: %d requests (budget %d), %s imported' % (first_stats['total'], BUDGET_FIRST, first.get('imported')))
     if rerun_stats['total'] > BUDGET_RERUN or rerun_writes or rerun.get('unchanged') != KEYS:
-        failures.append('rerun: %d requests (budget %d), %d writes, %s unchanged' % (rerun_stats['total'], BUDGET_RERUN, rerun_writes,
-                                                                                   rerun.get('unchanged')))
+        failures.append('rerun: %d requests (budget %d), %d writes, %s unchanged' % (
+            rerun_stats['total'], BUDGET_RERUN, rerun_writes, rerun.get('unchanged')))
     if leaked:
         failures.append('%d raw keys reached the playbook output' % len(leaked))
     for failure in failures:

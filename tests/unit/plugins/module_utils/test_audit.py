@@ -75,8 +75,8 @@ def test_counts_lists_and_old_revoked_keys_left_out():
         assert result['flags'][name]['count'] == len(result['flags'][name]['keys']) == len(flagged(result, name))
     assert result['summary']['by_status'] == {'active': 12, 'expired': 1, 'revoked': 1}
     assert result['summary']['by_plane'] == {'project': 3, 'workspace': 1, 'issued': 9, 'imported': 1}
-    assert [r['plane'] for r in result['api_keys']] == sorted((r['plane'] for r in result['api_keys']),
-                                                           key=['project', 'workspace', 'issued', 'imported'].index)
+    order = ['project', 'workspace', 'issued', 'imported']
+    assert [r['plane'] for r in result['api_keys']] == sorted((r['plane'] for r in result['api_keys']), key=order.index)
 
 
 def test_without_a_vault_file_stored_is_unknown_and_not_flagged():
@@ -87,8 +87,8 @@ def test_without_a_vault_file_stored_is_unknown_and_not_flagged():
 
 
 def test_window_and_unused_thresholds():
-    assert flagged(audit(window='70d'), 'expiring') == ['i-dup1', 'i-dup2', 'i-idle', 'i-never', 'i-new', 'i-ok', 'i-soon',
-                                                          'i-unmarked']
+    expiring = ['i-dup1', 'i-dup2', 'i-idle', 'i-never', 'i-new', 'i-ok', 'i-soon', 'i-unmarked']
+    assert flagged(audit(window='70d'), 'expiring') == expiring
     assert flagged(audit(unused_after='300d'), 'unused') == []
 
 
