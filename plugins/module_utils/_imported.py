@@ -90,8 +90,11 @@ class Wanted:
         return key
 
 
-def parse_keys(items, network):
-    """Validate the elements of ``keys``. Returns (wanted list, failures) — a bad element is a failure, not fatal."""
+def parse_keys(items, network, add_metadata=None):
+    """Validate the elements of ``keys``. Returns (wanted list, failures) — a bad element is a failure, not fatal.
+
+    ``add_metadata`` is merged over each key's own metadata (the bootstrap role's marker).
+    """
     wanted, failures, seen = [], [], {}
     for index, item in enumerate(items or []):
         try:
@@ -100,6 +103,10 @@ def parse_keys(items, network):
             unknown = sorted(set(item) - set(KEY_ITEM_FIELDS))
             if unknown:
                 raise OptionError('keys[%d] has unknown fields: %s.' % (index, ', '.join(unknown)))
+            if add_metadata:
+                if item.get('metadata') is not None and not isinstance(item['metadata'], dict):
+                    raise OptionError('keys[%d].metadata must be a mapping.' % index)
+                item = dict(item, metadata=dict(item.get('metadata') or {}, **add_metadata))
             one = Wanted(item, network, index)
             if one.key_id in seen:
                 raise OptionError('keys[%d] repeats the raw key of keys[%d].' % (index, seen[one.key_id]))

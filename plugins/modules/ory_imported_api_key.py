@@ -137,6 +137,11 @@ options:
     description:
       - Set by the action plugin (the keys of O(keys) or O(keys_file), as one hidden value). Do not set it yourself.
     type: str
+  add_metadata:
+    description:
+      - Metadata added to every key of O(keys) or O(keys_file), over the key's own (for example the bootstrap role's
+        marker C({managed_by: ory.network, environment: <environment>})). Sets the keys' metadata as declared.
+    type: dict
   batch_size:
     description:
       - Keys per C(:batchCreate) request in a bulk import (at most 1000).
@@ -264,6 +269,7 @@ def argument_spec():
         keys_file=dict(type='path'),
         keys_var=dict(type='str', default='legacy_api_keys', no_log=False),
         keys_payload=dict(type='str', no_log=True),
+        add_metadata=dict(type='dict'),
         batch_size=dict(type='int', default=MAX_BATCH),
         fail_on_key_errors=dict(type='bool', default=True),
         state=dict(type='str', default='present', choices=['present', 'revoked', 'absent']),
@@ -289,7 +295,7 @@ def run_bulk(module, connection):
         raise OptionError('batch_size must be between 1 and %d.' % MAX_BATCH)
     items = decode_payload(params['keys_payload']) if params['keys_payload'] is not None else params['keys']
     network = network_id(params['project_id'])
-    wanted, failures = parse_keys(items, network)
+    wanted, failures = parse_keys(items, network, params['add_metadata'])
     imported = ImportedKeys(project_client(connection))
     result = bulk_import(imported, wanted, failures, module.check_mode, params['batch_size'])
     if result['failures']:

@@ -138,3 +138,15 @@ def test_info_lists_and_finds_by_raw_key(live, capsys):
     assert [k['name'] for k in found['api_keys']] == ['i']
     assert run(live, capsys, mod=info, key_id=key_id, status='revoked')['api_keys'] == []
     assert len(run(live, capsys, mod=info)['api_keys']) == 2
+
+
+def test_add_metadata_marks_every_key_and_stays_idempotent(live, capsys):
+    keys = [{'raw_key': raw(), 'name': 'm', 'actor_id': 'svc', 'metadata': {'team': 'a'}}, {'raw_key': raw(), 'name': 'n', 'actor_id': 'svc'}]
+    marker = {'managed_by': 'ory.network', 'environment': 'prod'}
+    assert run(live, capsys, keys=keys, add_metadata=marker)['summary']['imported'] == 2
+    listed = live.talos('GET', IMPORTED).json()['imported_api_keys']
+    assert sorted(json.dumps(k['metadata'], sort_keys=True) for k in listed) == sorted(
+        [json.dumps(dict(marker, team='a'), sort_keys=True), json.dumps(marker, sort_keys=True)])
+    live.reset_stats()
+    assert run(live, capsys, keys=keys, add_metadata=marker)['changed'] is False and writes(live) == 0
+    assert run(live, capsys, keys=keys, add_metadata=dict(marker, environment='stage'))['summary']['updated'] == 2
