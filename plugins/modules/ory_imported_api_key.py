@@ -139,8 +139,8 @@ options:
     type: str
   add_metadata:
     description:
-      - Metadata added to every key of O(keys) or O(keys_file), over the key's own (for example the bootstrap role's
-        marker C({managed_by: ory.network, environment: <environment>})). Sets the keys' metadata as declared.
+      - Metadata added to every key of O(keys) or O(keys_file), over the key's own, for example the bootstrap role's
+        marker (C(managed_by) V(ory.network) and C(environment)). Sets the keys' metadata as declared.
     type: dict
   batch_size:
     description:
