@@ -9,7 +9,7 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
 # sanity, units, integration and examples run on every ansible-core minor in requires_ansible: the pin from the
 # active venv, and 2.18 from its own venv ($ORY_VENV_2_18, default .venv-2.18) as the *-2.18 steps.
-STEPS=(lint docs-lint sanity sanity-2.18 units units-2.18 contract integration integration-2.18 examples examples-2.18 molecule awx eda bench faults)
+STEPS=(lint docs-lint sanity sanity-2.18 units units-2.18 contract integration integration-2.18 examples examples-2.18 molecule awx eda bench bench-imported report faults)
 [ $# -gt 0 ] && STEPS=("$@")
 VENV_2_18=${ORY_VENV_2_18:-$ROOT/.venv-2.18}
 
@@ -49,6 +49,8 @@ run_step() {
     eda)         python -m pytest -q -p no:cacheprovider tests/eda ;;
     bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi && python tests/bench/rate_limits.py ;;
+    bench-imported) python tests/utils/with_emulator.py --fresh -- python tests/bench/imported.py ;;
+    report)      python tests/utils/with_emulator.py --fresh --config tests/report/emulator.yml -- python tests/report/check_report.py ;;
     faults)      python tests/faults/run.py --seeds "${SEEDS:-1}" && python tests/faults/kill.py ;;
     *-2.18)      on_2_18 "${1%-2.18}" ;;
     *)           echo "unknown step: $1"; return 2 ;;

@@ -111,6 +111,11 @@ PY
 step "3. A later run with the application inventory reads the secrets through group_vars and verifies them"
 run use-secrets ansible-playbook -i "$WORK/inventory/apps.yml" "$DEMO/use_secrets.yml"
 
+step "4. Audit both environments' keys and write one report (JSON, Markdown, HTML with an expiry timeline)"
+run audit ansible-playbook -i "$WORK/inventory/environments.yml" ory.network.audit \
+  -e ory_bootstrap_talos_key=talos -e ory_audit_report_dir="$WORK/report"
+cat "$WORK/report/ory-api-key-audit.md" >> "$WORK/audit.log"   # the report goes through the secret scan below
+
 step "The vault files (encrypted; decrypt with: ansible-vault view --vault-password-file demo-output/vault-password <file>)"
 find "$WORK/inventory/group_vars" -name vault.yml -exec ls -l {} \; -exec head -c 60 {} \; -exec echo \;
 
@@ -130,3 +135,4 @@ print('\nsecret scan: %d secrets (stored keys and the emulator\'s seed keys), %d
 sys.exit(1 if leaked or not secrets else 0)
 PY
 echo "demo: done (outputs in demo-output/)"
+echo "demo: key audit report: $WORK/report/ory-api-key-audit.html (open it in a browser; Markdown and JSON beside it)"

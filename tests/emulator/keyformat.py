@@ -29,6 +29,15 @@ def new_secret(prefix: str, hmac_secret: str, now: int) -> tuple:
     return key_id, body + checksum(hmac_secret, body)
 
 
+def imported_key_id(network_id: str, raw_key: str) -> str:
+    """The key_id of an imported key: lowercase hex SHA-512/256 of network id + NUL + raw key (contract 4.1)."""
+    return hashlib.new('sha512_256', network_id.encode('utf-8') + b'\x00' + raw_key.encode('utf-8')).hexdigest()
+
+
+def looks_like_macaroon(credential: str, prefix: str = 'mc') -> bool:
+    return credential.startswith(prefix + '_v1_')
+
+
 def looks_like_jwt(credential: str) -> bool:
     return credential.startswith('eyJ') and credential.count('.') == 2
 

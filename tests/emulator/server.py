@@ -11,7 +11,7 @@ import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import admin, console, talos
+from . import admin, console, imported, talos
 from .errors import ApiError
 from .ratelimit import Limiter
 from .web import Request, Response
@@ -55,9 +55,10 @@ class Emulator:
         self.limiter = Limiter(clock or self.clock)
         self.console = console.ConsoleApi(state)
         self.talos = talos.TalosApi(state, self.project_url)
+        self.imported = imported.ImportedApi(state, self.talos)
         self.admin = admin.AdminApi(self)
         self.console_routes = compile_routes(console.ROUTES, self.console)
-        self.talos_routes = compile_routes(talos.ROUTES, self.talos)
+        self.talos_routes = compile_routes(talos.ROUTES, self.talos) + compile_routes(imported.ROUTES, self.imported)
         self.admin_routes = compile_routes(admin.ROUTES, self.admin)
 
     def project_url(self, proj: dict) -> str:

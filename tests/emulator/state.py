@@ -216,6 +216,13 @@ class State:
     def request_ids(self, project_id: str) -> dict:
         return self.data['request_ids'].setdefault(project_id, {})
 
+    def imported(self, project_id: str) -> dict:
+        """Imported keys of a project by key_id (state files written before imported keys existed have none)."""
+        return self.data.setdefault('imported', {}).setdefault(project_id, {})
+
+    def imported_request_ids(self, project_id: str) -> dict:
+        return self.data.setdefault('imported_request_ids', {}).setdefault(project_id, {})
+
     def snapshot(self) -> dict:
         with self.lock:
             return copy.deepcopy(self.data)

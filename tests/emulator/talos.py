@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from .durations import DurationError, format_go, parse_duration, parse_proto_duration
 from .errors import ApiError, bad_request, not_found
-from .keyformat import InvalidFormat, checksum_ok, looks_like_jwt, new_secret, parse_v1
+from .keyformat import InvalidFormat, checksum_ok, imported_key_id, looks_like_jwt, new_secret, parse_v1
 from .state import hash_secret, rfc3339
 from .web import Request, empty_response, json_response, opt_enum, opt_object, opt_str, opt_str_list
 
@@ -331,7 +331,9 @@ class TalosApi:
         rec['update_time'] = now
 
     def _active_count(self, proj: dict, now: int) -> int:
-        return sum(1 for rec in self.state.issued(proj['id']).values() if effective_status(rec, now) == ACTIVE)
+        """Active keys counted against the quota: issued plus imported (contract 4.3)."""
+        keys = list(self.state.issued(proj['id']).values()) + list(self.state.imported(proj['id']).values())
+        return sum(1 for rec in keys if effective_status(rec, now) == ACTIVE)
 
     # ----- issue -----
     def issue(self, req: Request):
@@ -525,9 +527,12 @@ class TalosApi:
         try:
             parsed = parse_v1(credential)
         except InvalidFormat:
-            return None, 'VERIFICATION_ERROR_INVALID_FORMAT'
-        if parsed is None:
-            return None, 'VERIFICATION_ERROR_NOT_FOUND'  # would be an imported key; none exist here
+            # Not a decodable v1 key, so routing sends it to the imported keys; unknown there: a malformed issued key.
+            rec = self.state.imported(proj['id']).get(imported_key_id(proj['id'], credential))
+            return (rec, None) if rec is not None else (None, 'VERIFICATION_ERROR_INVALID_FORMAT')
+        if parsed is None:  # not an issued key: an imported one (contract 4.1, routing rule 4)
+            rec = self.state.imported(proj['id']).get(imported_key_id(proj['id'], credential))
+            return (rec, None) if rec is not None else (None, 'VERIFICATION_ERROR_NOT_FOUND')
         prefix, ident, check, issued_at, key_id = parsed
         if not checksum_ok(proj['hmac_secret'], prefix, ident, check):
             return None, 'VERIFICATION_ERROR_NOT_FOUND'
