@@ -52,6 +52,20 @@ options:
         file, and it is not retired when storing failed.
     type: bool
     default: true
+  on_missing_secret:
+    description:
+      - With O(vault_dest), what to do when the live key's secret is not stored there (missing, or stored for another key id).
+      - V(rotate) gives an issued key a successor and replaces a project key, gap-free (the new secret is stored before the
+        old key is retired); check mode reports it. V(fail) fails before any change.
+      - Without O(vault_dest) the module cannot know where the secret is, and this option is not used.
+    type: str
+    choices: [rotate, fail]
+    default: rotate
+  stored_key_id:
+    description:
+      - Set by the action plugin from O(vault_dest) (the key id whose secret the file holds, empty for none); a value given in
+        the task is replaced.
+    type: str
   secret_sink:
     description:
       - Set by the action plugin; a value given in the task is replaced.

@@ -36,6 +36,8 @@ SECRET_ARGUMENT_SPEC = dict(
     vault_id=dict(type='str'),
     secret_sink=dict(type='str', default='result', choices=['result', 'none']),
     retire_replaced=dict(type='bool', default=True),
+    on_missing_secret=dict(type='str', default='rotate', choices=['rotate', 'fail']),
+    stored_key_id=dict(type='str'),
 )
 
 # Known credential prefixes, longest first, and what they are.

@@ -334,6 +334,22 @@ def _kept_key_action(decl, key, at):
     return 'none', 'up to date', {}
 
 
+def lost_secret_reason(live_id, stored_id, why='the vault file holds no secret for this key'):
+    """The reason a live key counts as having lost its secret, or None when the vault file holds its secret."""
+    if stored_id and stored_id == live_id:
+        return None
+    if stored_id:
+        return 'lost secret: the vault file holds the secret of key %s, not of %s' % (stored_id, live_id)
+    return 'lost secret: %s' % why
+
+
+def lost_secret_action(plane, on_missing_secret, replace=False):
+    """What a lost secret leads to: fail, or a new key - rotate (issued: a successor) or replace (project, or when due anyway)."""
+    if on_missing_secret == 'fail':
+        return 'fail'
+    return 'rotate' if plane == 'issued' and not replace else 'replace'
+
+
 def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate'):
     """Steps for one declared key: its own step first, then a retire step per other live key of its name."""
     plane = decl.plane
@@ -364,17 +380,12 @@ def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate')
     ids = ', '.join(str(_id(plane, k)) for k in usable)
     if len(usable) > 1:
         lost = 'lost secret: %d live keys with this name (%s) and the vault file holds the secret of none of them' % (len(usable), ids)
-    elif stored_id:
-        lost = 'lost secret: the vault file holds the secret of key %s, not of %s' % (stored_id, ids)
     else:
-        lost = 'lost secret: %s' % why
-    if on_missing_secret == 'fail':
-        return [Step(plane, decl.full_name, 'fail', lost, decl=decl, live=usable[0])]
+        lost = lost_secret_reason(ids, stored_id, why)
     key = usable[0]
-    action = 'replace'
-    if plane == 'issued' and len(usable) == 1:
-        kept, dummy, dummy2 = _kept_key_action(decl, key, at)
-        action = 'replace' if kept == 'replace' else 'rotate'
+    action = lost_secret_action(plane, on_missing_secret, len(usable) > 1 or _kept_key_action(decl, key, at)[0] == 'replace')
+    if action == 'fail':
+        return [Step(plane, decl.full_name, 'fail', lost, decl=decl, live=key)]
     steps = [Step(plane, decl.full_name, action, lost, decl=decl, live=key)]
     for other in usable[1:]:
         steps.append(Step(plane, decl.full_name, 'retire', 'lost secret: replaced by the one new key', decl=decl, live=other))

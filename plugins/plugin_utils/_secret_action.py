@@ -21,7 +21,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, preflight, store_secret
+from ansible_collections.ory.network.plugins.module_utils._planner import stored_key, stored_view
+from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, preflight, read_vars, store_secret
 
 try:
     from ansible.parsing.vault import VaultSecretsContext
@@ -116,9 +117,13 @@ class SecretActionBase(ActionBase):
             return result
 
         secrets = self.loaded_vault_secrets()
+        stored_id = None
         if vault_dest:
             try:
                 preflight(vault_dest, vault_var, secrets, vault_id)
+                # The key id whose secret the file holds ('' for none): the module gives a key whose secret is not stored a
+                # successor (on_missing_secret).
+                stored_id = stored_key(stored_view(read_vars(vault_dest, secrets)), vault_var)[0]
             except VaultStoreError as exc:
                 result.update(failed=True, msg='Nothing was changed: the new secret could not be stored. %s' % exc)
                 return result
@@ -126,6 +131,9 @@ class SecretActionBase(ActionBase):
         sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
         module_args = dict(self._task.args)
         module_args['secret_sink'] = sink
+        module_args.pop('stored_key_id', None)
+        if stored_id is not None:
+            module_args['stored_key_id'] = stored_id
         # No gap on replacement: with vault_dest the old key stays live until the new secret is stored.
         retire_after_store = False
         if vault_dest:
