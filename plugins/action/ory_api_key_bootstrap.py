@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.basic import env_fallback
 from ansible.utils.display import Display
 
 from ansible_collections.ory.network.plugins.module_utils._client import redact
@@ -24,7 +25,6 @@ display = Display()
 
 def argument_spec():
     """The engine's options (the module documentation in plugins/modules/ory_api_key_bootstrap.py matches it)."""
-    from ansible.module_utils.basic import env_fallback  # pylint: disable=import-outside-toplevel
     return connection_argument_spec(
         environment=dict(type='str', required=True),
         project_id=dict(type='str', fallback=(env_fallback, ['ORY_PROJECT_ID'])),

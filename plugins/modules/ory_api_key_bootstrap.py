@@ -13,7 +13,7 @@ module: ory_api_key_bootstrap
 short_description: Bring one environment's Ory Network API keys to the declared state, secrets in Ansible Vault
 version_added: 0.2.0
 description:
-  - The engine of the role R(ory.network.api_key_bootstrap,ansible_collections.ory.network.api_key_bootstrap_role). One task
+  - The engine of the role C(ory.network.api_key_bootstrap). One task
     handles all keys of one environment, however many.
   - Reads the project API keys (console) and the issued API keys (project API, Talos, all pages) once each, decrypts the
     environment's vault file once, decides per key (create, update, rotate, replace, retire, prune, or stop) and makes only
