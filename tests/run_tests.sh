@@ -2,7 +2,7 @@
 # The collection's whole test suite (what `make test` runs). With step names as arguments, runs only those.
 # Ends with one line "N passed, N failed"; exits non-zero when any step failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 PYVER=3.11
 export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1

@@ -184,7 +184,9 @@ summary:
   returned: always
   type: list
   elements: str
-  sample: ["issued key staging:checkout | id 3f2b8c1e-9d4a-4b6e-8f1a-2c3d4e5f6a7b | expires 2027-01-31T10:00:00Z (29 days left) | stored in /inv/group_vars/staging/vault.yml as ory_issued_api_key_checkout | created"]
+  sample:
+    - "issued key staging:checkout | id 3f2b8c1e-9d4a-4b6e-8f1a-2c3d4e5f6a7b | expires 2027-01-31T10:00:00Z (29 days left)
+      | stored in /inv/group_vars/staging/vault.yml as ory_issued_api_key_checkout | created"
 counts:
   description: How many keys got each action.
   returned: success

@@ -96,8 +96,8 @@ class Engine:
             row['old_id'] = step.key_id
         self.rows.append(row)
         if row['action'] != 'none':
-            self.report('%s key %s | id %s | %s%s: %s' % (plane, step.name, row['id'] or '(new)', 'would be ' if self.check_mode else '',
-                                                         DONE[row['action']], row['reason']))
+            done = ('would be ' if self.check_mode else '') + DONE[row['action']]
+            self.report('%s key %s | id %s | %s: %s' % (plane, step.name, row['id'] or '(new)', done, row['reason']))
         return row
 
     def _client(self, plane, project_key=None):

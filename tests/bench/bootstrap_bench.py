@@ -135,8 +135,8 @@ def bootstrap_benchmarks(work, admin, project_url, key_quota):
     check('first run N=%d: issues + batch verifies + reads (+1 project key)' % N_LARGE,
           counted.get(ISSUE) == N_LARGE and counted.get(BATCH) == math.ceil(N_LARGE / 100) and counted.get(VERIFY, 0) == 0
           and sum(counted.values()) <= budget,
-          '%d requests (budget %d; reads %d), %s, %.1fs' % (sum(counted.values()), budget, reads, json.dumps(counted, sort_keys=True),
-                                                           first_seconds))
+          '%d requests (budget %d; reads %d), %s, %.1fs'
+          % (sum(counted.values()), budget, reads, json.dumps(counted, sort_keys=True), first_seconds))
 
     # every secret lost: the same environment with a vault file that holds none of them
     counted, lost_seconds = bench.run(bench.playbook('engine-%d' % N_LARGE, N_LARGE), ['bench-%d' % N_LARGE],
