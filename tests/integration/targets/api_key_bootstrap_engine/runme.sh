@@ -7,6 +7,8 @@
 set -eu
 CONFIG=$(cd ../.. && pwd)/integration_config.yml
 PY=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
+# ansible-test points ANSIBLE_PYTHON_INTERPRETER at a placeholder meant for its own inventory; these runs use local hosts
+export ANSIBLE_PYTHON_INTERPRETER=$PY
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 (umask 077 && "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' > "$WORK/vault-password")
