@@ -114,11 +114,11 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Bootstrap the keys of this environment (one inventory host per environment)
+# project_id and project_slug come from the ORY_PROJECT_ID / ORY_PROJECT_SLUG environment variables here; the role
+# ory.network.api_key_bootstrap passes them from ory_bootstrap_project_id / ory_bootstrap_project_slug.
+- name: Bootstrap the keys of the staging environment
   ory.network.ory_api_key_bootstrap:
-    environment: "{{ inventory_hostname }}"
-    project_id: "{{ project_id }}"
-    project_slug: "{{ project_slug }}"
+    environment: staging
     talos_key: talos
     project_api_keys:
       - {name: talos, expires_in: 90d, rotate_before: 14d}
@@ -128,6 +128,7 @@ EXAMPLES = r"""
         scopes: [orders:read]
         ttl: 30d
         rotate_before: 7d
+    vault_dest: group_vars/staging/vault.yml
   register: bootstrap
 
 - name: Show what the environment has now
