@@ -399,8 +399,11 @@ def plan_plane(plane, decls, live, view, at, environment=None, prefix='', on_mis
     whose metadata names the environment (active ones; expired keys are left to expire).
     """
     steps = []
+    by_name = {}
+    for key in live:
+        by_name.setdefault(key.get('name'), []).append(key)
     for decl in decls:
-        steps.extend(plan_key(decl, live, view, at, environment, on_missing_secret))
+        steps.extend(plan_key(decl, by_name.get(decl.full_name, []), view, at, environment, on_missing_secret))
     if prune:
         declared = set(d.full_name for d in decls)
         for key in sorted(live, key=lambda k: (str(k.get('name')), str(_id(plane, k)))):
