@@ -54,6 +54,15 @@ options:
         file, and it is not retired when storing failed.
     type: bool
     default: true
+  on_missing_secret:
+    description:
+      - With O(vault_dest), what to do when the live key's secret is not stored there (missing, or stored for another key id).
+      - V(rotate) gives an issued key a successor and replaces a project key, gap-free (the new secret is stored before the
+        old key is retired); check mode reports it. V(fail) fails before any change.
+      - Without O(vault_dest) the module cannot know where the secret is, and this option is not used.
+    type: str
+    choices: [rotate, fail]
+    default: rotate
 notes:
   - A new secret appears only when a key was just created or rotated; it is never read back from Ory Network later.
   - "Where a secret may appear: in the registered variable (hidden from the output unless O(reveal_secret=true)), and in the

@@ -41,6 +41,7 @@ SECRET_ARGUMENT_SPEC = dict(
     vault_var=dict(type='str'),
     vault_id=dict(type='str'),
     retire_replaced=dict(type='bool', default=True),
+    on_missing_secret=dict(type='str', default='rotate', choices=['rotate', 'fail']),
 )
 
 # Internal channel from the action plugin to the module (not a task option): 'result' lets the module return a new

@@ -348,6 +348,7 @@ from ansible_collections.ory.network.plugins.module_utils._api_keys import (
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, project_client, redact
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError, OryModule, connection_argument_spec, secret_argument_spec
+from ansible_collections.ory.network.plugins.module_utils._planner import lost_secret_action, lost_secret_reason
 from ansible_collections.ory.network.plugins.module_utils._talos import (
     EXPIRED, REVOKE_REASONS, REVOKED, Desired, Talos, diff_view, effective_status, present_key, remaining_ttl,
     revoke_reason_value,
@@ -439,9 +440,17 @@ def plan(params, desired, key, rotate_before):
         return 'replace', changes
     if effective_status(key) == EXPIRED:
         return 'replace', changes          # even with rotate: always, whose successor would inherit the past expiry
+    expiring = rotate_before is not None and expires_within(key.get('expire_time'), rotate_before)
+    lost = lost_secret_reason(key['key_id'], params['stored_key_id']) if params.get('stored_key_id') is not None else None
+    if lost:
+        # vault_dest does not hold this key's secret: a successor whose secret is stored (the planner's rule)
+        if lost_secret_action('issued', params['on_missing_secret'], expiring) == 'fail':
+            raise UsageError('Key %s: %s (vault_dest); set on_missing_secret: rotate to give it a successor whose secret is stored.'
+                             % (key['key_id'], lost))
+        return ('replace' if expiring else 'rotate'), changes
     if params['rotate'] == 'always':
         return 'rotate', changes
-    if rotate_before is not None and expires_within(key.get('expire_time'), rotate_before):
+    if expiring:
         return 'replace', changes
     if changes:
         return 'patch', changes

@@ -287,6 +287,7 @@ from ansible_collections.ory.network.plugins.module_utils._console import (  # n
     create_project_key, delete_project_key, key_facts, list_project_keys,
 )
 from ansible_collections.ory.network.plugins.module_utils._options import OryModule, connection_argument_spec, secret_argument_spec  # noqa: E402
+from ansible_collections.ory.network.plugins.module_utils._planner import lost_secret_action, lost_secret_reason  # noqa: E402
 
 
 def argument_spec():
@@ -401,6 +402,13 @@ def run(module, connection):
             replace_reasons.append('expired')
         elif rotate_before is not None and expires_within(before['expires_at'], rotate_before):
             replace_reasons.append('rotate_before')
+        lost = lost_secret_reason(before['id'], params['stored_key_id']) if params.get('stored_key_id') is not None else None
+        if lost and not before['expired']:
+            # vault_dest does not hold this key's secret: replace it, the new secret is stored (the planner's rule)
+            if lost_secret_action('project', params['on_missing_secret']) == 'fail':
+                raise UsageError('The live %s: %s (vault_dest); set on_missing_secret: rotate to replace it with a key whose secret is stored.'
+                                 % (_label(before), lost))
+            replace_reasons.append('lost secret')
         if params['recreate'] == 'always':
             replace_reasons.append('always')
         differences = _differences(before, name, expires_at)

@@ -23,7 +23,8 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, SECRET_SINK_ENV, STORED_KEY_ENV
-from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, plain_text, preflight, store_secret, stored_key_id
+from ansible_collections.ory.network.plugins.module_utils._planner import stored_key, stored_view
+from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, plain_text, preflight, store_secret
 
 try:
     from ansible.parsing.vault import VaultSecretsContext
@@ -181,8 +182,9 @@ class SecretActionBase(ActionBase):
         self._secret_sink = 'result' if (self._task.register or reveal or vault_dest) else 'none'
         module_args = dict(self._task.args)
         if vault_dest:
-            # The key id whose secret the file holds ('' for none), so that the module can finish a half-done replacement.
-            self._stored_key_id = stored_key_id(stored, vault_var) or ''
+            # The key id whose secret the file holds ('' for none): the module gives a key whose secret is not stored a
+            # successor (on_missing_secret), and finishes a half-done replacement.
+            self._stored_key_id = stored_key(stored_view(stored), vault_var)[0]
         # No gap on replacement: with vault_dest the old key stays live until the new secret is stored.
         retire_after_store = False
         if vault_dest:

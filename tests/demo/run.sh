@@ -103,7 +103,7 @@ fi
 python - "$ADMIN_URL" <<'PY'
 import json, sys, urllib.request
 stats = json.load(urllib.request.urlopen(sys.argv[1] + '/stats'))
-print('\nrequests of the second run (2 environments; verify = the role\'s check + the next play):')
+print('\nrequests of the second run (2 environments; the role verifies nothing it did not store in this run, the verify calls are the next play using the secrets):')
 for endpoint, count in stats['requests'].items():
     print('  %3d  %s' % (count, endpoint))
 PY

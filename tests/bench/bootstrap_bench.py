@@ -1,0 +1,174 @@
+"""Benchmarks of the bootstrap engine (issue 9): request counts from the emulator's admin stats, wall times as ratios
+of runs made here, in this order (every Talos page holds up to 1000 keys; the project stays below that while they run):
+
+1. idempotent rerun, default verify, N=10 and N=200 issued keys: requests <= 1 console list + ceil(keys/1000) Talos
+   pages, 0 verify calls, 0 writes; wall time N=200 <= 1.3 x N=10;
+2. first run N=200: requests <= N issues + ceil(N/100) batch verifies + the reads (+ the project key the run creates);
+3. lost secret for all N=200 keys: one run repairs all (N issues, ceil(N/100) batch verifies, the reads, and one
+   revoke per replaced key);
+4. 16 environments x 20 keys, forks 16: rerun wall <= 2 x one environment's;
+5. an ansible.builtin.uri loop making the same N POSTs: the first run and the repair take <= 0.25 x its wall time.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import subprocess
+import sys
+import time
+
+import requests
+
+N_SMALL, N_LARGE = 10, 200
+ENVS, ENV_KEYS = 16, 20
+READS = ('GET /projects/{project}/tokens', 'GET /v2alpha1/admin/issuedApiKeys')
+ISSUE = 'POST /v2alpha1/admin/issuedApiKeys'
+BATCH = 'POST /v2alpha1/admin/apiKeys:batchVerify'
+VERIFY = 'POST /v2alpha1/admin/apiKeys:verify'
+
+
+class Bench:
+    def __init__(self, work, admin, project_url):
+        self.work = work
+        self.admin = admin
+        self.project_url = project_url
+        self.password = os.path.join(work, 'vault-password')
+        with open(self.password, 'w', encoding='utf-8') as handle:
+            handle.write(secrets.token_urlsafe(24) + '\n')
+        os.chmod(self.password, 0o600)
+
+    def stats(self):
+        return requests.get(self.admin + '/stats', timeout=10).json()['requests']
+
+    def playbook(self, name, n):
+        keys = [{'name': 'k%03d' % i, 'actor_id': 'svc-bench', 'scopes': ['read'], 'ttl': '30d', 'rotate_before': '7d'} for i in range(n)]
+        play = {'hosts': 'all', 'gather_facts': False, 'vars': {
+            'ory_bootstrap_vault_dest': self.work + '/vault/{{ inventory_hostname }}{{ bench_vault_suffix | default("") }}.yml',
+            'ory_bootstrap_talos_key': 'talos',
+            'ory_bootstrap_project_api_keys': [{'name': 'talos', 'expires_in': '90d', 'rotate_before': '14d'}],
+            'ory_bootstrap_issued_api_keys': keys},
+            'roles': ['ory.network.api_key_bootstrap']}
+        path = os.path.join(self.work, name + '.yml')
+        with open(path, 'w', encoding='utf-8') as handle:
+            json.dump([play], handle)
+        return path
+
+    def run(self, playbook, hosts, extra=()):
+        """Run a playbook on the given hosts (one per environment, forks = hosts); return (requests by endpoint, seconds)."""
+        inventory = os.path.join(self.work, 'inventory.ini')
+        with open(inventory, 'w', encoding='utf-8') as handle:
+            handle.write(''.join('%s ansible_connection=local\n' % h for h in hosts))
+        env = dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=self.password,
+                   ANSIBLE_PYTHON_INTERPRETER=os.environ.get('ANSIBLE_PYTHON_INTERPRETER', sys.executable))
+        requests.delete(self.admin + '/stats', timeout=10)
+        start = time.perf_counter()
+        proc = subprocess.run(['ansible-playbook', '-i', inventory, '-f', str(max(len(hosts), 5)), playbook] + list(extra),
+                              cwd=self.work, env=env, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            raise SystemExit('bench playbook failed:\n' + proc.stdout[-3000:])
+        return self.stats(), elapsed
+
+    def uri_loop(self, n):
+        tasks = [{'name': 'issue keys with a uri loop', 'ansible.builtin.uri': {
+            'url': self.project_url + '/v2alpha1/admin/issuedApiKeys', 'method': 'POST', 'body_format': 'json',
+            'headers': {'Authorization': "Bearer {{ lookup('ansible.builtin.env', 'ORY_PROJECT_API_KEY') }}"},
+            'body': {'name': 'uri-{{ item }}', 'actor_id': 'bench-uri', 'ttl': '1h'}, 'status_code': [200, 201]},
+            'loop': '{{ range(%d) | list }}' % n, 'no_log': True}]
+        path = os.path.join(self.work, 'uri.yml')
+        with open(path, 'w', encoding='utf-8') as handle:
+            json.dump([{'hosts': 'all', 'gather_facts': False, 'tasks': tasks}], handle)
+        return self.run(path, ['uri-loop'])
+
+
+def pages(keys):
+    return max(1, math.ceil(keys / 1000))
+
+
+def talos_keys(bench):
+    """How many issued keys the project holds (all states: the list has them all)."""
+    from ansible_collections.ory.network.plugins.module_utils._client import OryClient  # pylint: disable=import-outside-toplevel
+    client = OryClient(bench.project_url, os.environ['ORY_PROJECT_API_KEY'])
+    return sum(1 for dummy in client.paginate('/v2alpha1/admin/issuedApiKeys', 'issued_api_keys'))
+
+
+def writes(counted):
+    return sum(n for endpoint, n in counted.items() if not endpoint.startswith('GET ') and endpoint not in (BATCH, VERIFY))
+
+
+def bootstrap_benchmarks(work, admin, project_url, key_quota):
+    requests.patch(admin + '/projects/' + os.environ['ORY_PROJECT_SLUG'], json={'key_quota': key_quota}, timeout=10)
+    bench = Bench(work, admin, project_url)
+    failures, lines = [], []
+
+    def check(name, ok, detail):
+        lines.append('%-4s %-70s %s' % ('ok' if ok else 'FAIL', name, detail))
+        if not ok:
+            failures.append('%s: %s' % (name, detail))
+
+    rerun = {}
+    first = {}
+    for n in (N_SMALL, N_LARGE):
+        playbook = bench.playbook('engine-%d' % n, n)
+        host = 'bench-%d' % n
+        first[n] = bench.run(playbook, [host])
+        times = []
+        for dummy in range(2):
+            counted, seconds = bench.run(playbook, [host])
+            times.append(seconds)
+        rerun[n] = (counted, min(times))
+        budget = 1 + pages(talos_keys(bench))
+        total = sum(counted.values())
+        check('idempotent rerun, default verify, N=%d' % n,
+              total <= budget and counted.get(BATCH, 0) + counted.get(VERIFY, 0) == 0 and writes(counted) == 0 and
+              all(counted.get(r) == 1 for r in READS[:1]),
+              '%d requests (budget %d), %s, %.1fs' % (total, budget, json.dumps(counted, sort_keys=True), min(times)))
+    ratio = rerun[N_LARGE][1] / rerun[N_SMALL][1]
+    check('idempotent rerun wall time N=%d / N=%d <= 1.3' % (N_LARGE, N_SMALL), ratio <= 1.3,
+          '%.2fx (%.1fs / %.1fs)' % (ratio, rerun[N_LARGE][1], rerun[N_SMALL][1]))
+
+    counted, first_seconds = first[N_LARGE]
+    reads = sum(counted.get(r, 0) for r in READS)
+    budget = N_LARGE + math.ceil(N_LARGE / 100) + 1 + (1 + pages(talos_keys(bench))) + 1
+    check('first run N=%d: issues + batch verifies + reads (+1 project key)' % N_LARGE,
+          counted.get(ISSUE) == N_LARGE and counted.get(BATCH) == math.ceil(N_LARGE / 100) and counted.get(VERIFY, 0) == 0
+          and sum(counted.values()) <= budget,
+          '%d requests (budget %d; reads %d), %s, %.1fs'
+          % (sum(counted.values()), budget, reads, json.dumps(counted, sort_keys=True), first_seconds))
+
+    # every secret lost: the same environment with a vault file that holds none of them
+    counted, lost_seconds = bench.run(bench.playbook('engine-%d' % N_LARGE, N_LARGE), ['bench-%d' % N_LARGE],
+                                      ['-e', 'bench_vault_suffix=-lost'])
+    revokes = sum(n for endpoint, n in counted.items() if endpoint.endswith(':revoke'))
+    budget = 2 * N_LARGE + math.ceil(N_LARGE / 100) + 1 + (1 + pages(talos_keys(bench))) + 2
+    check('lost secret for all N=%d keys, one run' % N_LARGE,
+          counted.get(ISSUE) == N_LARGE and revokes == N_LARGE and counted.get(BATCH) == math.ceil(N_LARGE / 100)
+          and sum(counted.values()) <= budget,
+          '%d requests (budget %d: N issues, N revokes, batch verifies, reads, project key), %s, %.1fs'
+          % (sum(counted.values()), budget, json.dumps(counted, sort_keys=True), lost_seconds))
+
+    many = bench.playbook('engine-envs', ENV_KEYS)
+    hosts = ['bench-env-%02d' % i for i in range(ENVS)]
+    bench.run(many, hosts + ['bench-env-single'])
+    # interleaved rounds, the best of each: the machine's other load hits both sides alike
+    single, parallel, counted_many = float('inf'), float('inf'), {}
+    for dummy in range(3):
+        single = min(single, bench.run(many, ['bench-env-single'])[1])
+        counted_many, seconds = bench.run(many, hosts)
+        parallel = min(parallel, seconds)
+    ratio = parallel / single
+    check('%d environments x %d keys, forks %d: rerun wall <= 2 x one environment' % (ENVS, ENV_KEYS, ENVS), ratio <= 2.0,
+          '%.2fx (%.1fs / %.1fs), %s' % (ratio, parallel, single, json.dumps(counted_many, sort_keys=True)))
+
+    dummy, uri_seconds = bench.uri_loop(N_LARGE)
+    check('first run N=%d wall <= 0.25 x a uri loop of %d POSTs' % (N_LARGE, N_LARGE), first_seconds <= 0.25 * uri_seconds,
+          '%.2fx (%.1fs / %.1fs)' % (first_seconds / uri_seconds, first_seconds, uri_seconds))
+    check('lost-secret repair N=%d wall <= 0.25 x the uri loop' % N_LARGE, lost_seconds <= 0.25 * uri_seconds,
+          '%.2fx (%.1fs / %.1fs)' % (lost_seconds / uri_seconds, lost_seconds, uri_seconds))
+
+    print('bootstrap engine benchmarks:')
+    for line in lines:
+        print('  ' + line)
+    return failures
