@@ -68,8 +68,8 @@ class EmulatorSession:
         self.headers = CaseInsensitiveDict()
         self.verify = True
 
-    def request(self, method, url, params=None, data=None, headers=None, timeout=None):
-        del timeout
+    def request(self, method, url, params=None, data=None, headers=None, timeout=None, verify=None):
+        del timeout, verify
         merged = CaseInsensitiveDict(self.headers)
         merged.update(headers or {})
         query = {name: [str(value)] for name, value in (params or {}).items()}
