@@ -15,20 +15,24 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret
 
+from ansible_collections.ory.network.plugins.action.ory_api_key_report import ActionModule as ReportAction
 from ansible_collections.ory.network.plugins.action.ory_issued_api_key import ActionModule as IssuedKeyAction
 from ansible_collections.ory.network.plugins.action.ory_project_api_key import ActionModule as ProjectKeyAction
 from ansible_collections.ory.network.plugins.module_utils._options import SECRET_SINK_ENV
 from ansible_collections.ory.network.plugins.modules import (
-    ory_api_key_verify, ory_issued_api_key, ory_issued_api_key_info, ory_project_api_key, ory_project_api_key_info,
+    ory_api_key_audit, ory_api_key_bootstrap, ory_api_key_report, ory_api_key_verify, ory_imported_api_key,
+    ory_imported_api_key_info, ory_issued_api_key, ory_issued_api_key_info, ory_project_api_key, ory_project_api_key_info,
     ory_workspace_api_key_info,
 )
+from ansible_collections.ory.network.plugins.plugin_utils._bootstrap import Engine
 from ansible_collections.ory.network.plugins.plugin_utils import _secret_action
 from ansible_collections.ory.network.tests.unit.conftest import check_return_doc, in_days
 
 MODULES_DIR = os.path.dirname(ory_project_api_key.__file__)  # (a controller test: it runs the action plugins too)
 # The modules whose real results the tests below check (test_every_module_is_covered keeps this list complete).
 COVERED = (ory_project_api_key_info, ory_workspace_api_key_info, ory_issued_api_key_info, ory_api_key_verify, ory_project_api_key,
-           ory_issued_api_key)
+           ory_issued_api_key, ory_imported_api_key, ory_imported_api_key_info, ory_api_key_audit, ory_api_key_bootstrap,
+           ory_api_key_report)
 
 
 def checked(module, result):
@@ -127,6 +131,47 @@ def test_results_after_the_action_plugin(ory, run_main, monkeypatch, tmp_path, c
         assert not result.get('failed'), result.get('msg')
         check_return_doc(module, {k: v for k, v in result.items() if not k.startswith('_ansible_')})
     assert result['vault']['changed'] is True and result['old_key_retired'] is True
+
+
+def test_imported_and_audit_modules(ory, run_main):
+    args = ory.connection(raw_key='legacy-return-docs-0123456789', name='legacy', actor_id='svc', scopes=['a'])
+    ok(run_main, ory_imported_api_key, args, check=True)
+    ok(run_main, ory_imported_api_key, args)
+    ok(run_main, ory_imported_api_key, args)
+    bulk = dict(ory.connection(), keys=[dict(raw_key='legacy-return-docs-bulk-0123456789', name='bulk', actor_id='svc')])
+    ok(run_main, ory_imported_api_key, bulk)
+    assert ok(run_main, ory_imported_api_key_info, ory.connection())['api_keys']
+    ory.add_project_key('ci', expires_at=in_days(3))
+    ory.issue(name='billing', actor_id='svc')
+    audit = ok(run_main, ory_api_key_audit, ory.connection(environment='ci'))
+    assert audit['audit']['api_keys']
+
+
+def test_bootstrap_engine(ory, tmp_path):
+    """The engine's result (what the action ory_api_key_bootstrap returns): check mode, first run, rerun."""
+    params = dict(ory.connection(), environment='ci', name_prefix=None, project_api_keys=[dict(name='talos', expires_in='30d')],
+                  issued_api_keys=[dict(name='billing', actor_id='svc', ttl='30d')], imported_api_keys=[], talos_key='talos',
+                  vault_dest=None, vault_id=None, on_missing_secret='rotate', verify='stored', prune=False)
+    for check_mode, changed in ((True, True), (False, True), (False, False)):
+        result = Engine(params, str(tmp_path / 'vault.yml'), VAULT_SECRETS, check_mode=check_mode).run()
+        assert result['changed'] is changed
+        checked(ory_api_key_bootstrap, result)
+
+
+def test_report_action(ory, run_main, tmp_path):
+    ory.add_project_key('ci', expires_at=in_days(3))
+    ory.issue(name='billing', actor_id='svc')
+    audit = ok(run_main, ory_api_key_audit, ory.connection(environment='ci'))['audit']
+    task = MagicMock()
+    task.args = dict(audits=[audit], dest=str(tmp_path))
+    task.check_mode = False
+    task.async_val = 0
+    loader = DataLoader()
+    loader.set_basedir(str(tmp_path))
+    action = ReportAction(task, MagicMock(), MagicMock(), loader, None, None)
+    result = action.run(task_vars={})
+    assert not result.get('failed'), result.get('msg')
+    checked(ory_api_key_report, {k: v for k, v in result.items() if not k.startswith('_ansible_')})
 
 
 def test_every_module_is_covered():
