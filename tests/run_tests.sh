@@ -42,7 +42,7 @@ run_step() {
     examples)    python tests/utils/with_emulator.py --fresh -- python tests/utils/run_examples.py ;;
     molecule)    if [ -d extensions/molecule ]; then python tests/utils/with_emulator.py -- molecule test --all
                  else echo "no molecule scenarios yet"; fi ;;
-    bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
+    bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh --config tests/bench/emulator.yml -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi ;;
     *)           echo "unknown step: $1"; return 2 ;;
   esac
