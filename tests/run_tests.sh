@@ -47,7 +47,7 @@ run_step() {
                  else echo "no molecule scenarios yet"; fi ;;
     awx)         python -m pytest -q -p no:cacheprovider tests/awx ;;
     eda)         python -m pytest -q -p no:cacheprovider tests/eda ;;
-    bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh -- python tests/bench/run.py
+    bench)       if [ -f tests/bench/run.py ]; then python tests/utils/with_emulator.py --fresh --config tests/bench/emulator.yml -- python tests/bench/run.py
                  else echo "no benchmarks yet"; fi && python tests/bench/rate_limits.py ;;
     bench-imported) python tests/utils/with_emulator.py --fresh -- python tests/bench/imported.py ;;
     report)      python tests/utils/with_emulator.py --fresh --config tests/report/emulator.yml -- python tests/report/check_report.py ;;

@@ -30,10 +30,13 @@ VERIFY = 'POST /v2alpha1/admin/apiKeys:verify'
 
 
 class Bench:
-    def __init__(self, work, admin, project_url):
+    def __init__(self, work, admin, project):
         self.work = work
         self.admin = admin
-        self.project_url = project_url
+        self.project_url = project['project_url']
+        self.project_key = project['project_api_key']
+        # the runs use this project (the emulator's second one, see tests/bench/emulator.yml)
+        self.env = {'ORY_PROJECT_ID': project['id'], 'ORY_PROJECT_SLUG': project['slug'], 'ORY_PROJECT_API_KEY': self.project_key}
         self.password = os.path.join(work, 'vault-password')
         with open(self.password, 'w', encoding='utf-8') as handle:
             handle.write(secrets.token_urlsafe(24) + '\n')
@@ -60,7 +63,7 @@ class Bench:
         inventory = os.path.join(self.work, 'inventory.ini')
         with open(inventory, 'w', encoding='utf-8') as handle:
             handle.write(''.join('%s ansible_connection=local\n' % h for h in hosts))
-        env = dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=self.password,
+        env = dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=self.password, **self.env,
                    ANSIBLE_PYTHON_INTERPRETER=os.environ.get('ANSIBLE_PYTHON_INTERPRETER', sys.executable))
         requests.delete(self.admin + '/stats', timeout=10)
         start = time.perf_counter()
@@ -90,7 +93,7 @@ def pages(keys):
 def talos_keys(bench):
     """How many issued keys the project holds (all states: the list has them all)."""
     from ansible_collections.ory.network.plugins.module_utils._client import OryClient  # pylint: disable=import-outside-toplevel
-    client = OryClient(bench.project_url, os.environ['ORY_PROJECT_API_KEY'])
+    client = OryClient(bench.project_url, bench.project_key)
     return sum(1 for dummy in client.paginate('/v2alpha1/admin/issuedApiKeys', 'issued_api_keys'))
 
 
@@ -99,8 +102,10 @@ def writes(counted):
 
 
 def bootstrap_benchmarks(work, admin, project_url, key_quota):
-    requests.patch(admin + '/projects/' + os.environ['ORY_PROJECT_SLUG'], json={'key_quota': key_quota}, timeout=10)
-    bench = Bench(work, admin, project_url)
+    projects = requests.get(admin + '/info', timeout=10).json()['projects']
+    project = projects[1] if len(projects) > 1 else dict(projects[0], project_url=project_url)
+    requests.patch(admin + '/projects/' + project['slug'], json={'key_quota': key_quota}, timeout=10)
+    bench = Bench(work, admin, project)
     failures, lines = [], []
 
     def check(name, ok, detail):
@@ -115,7 +120,7 @@ def bootstrap_benchmarks(work, admin, project_url, key_quota):
         host = 'bench-%d' % n
         first[n] = bench.run(playbook, [host])
         times = []
-        for dummy in range(2):
+        for dummy in range(3):
             counted, seconds = bench.run(playbook, [host])
             times.append(seconds)
         rerun[n] = (counted, min(times))
