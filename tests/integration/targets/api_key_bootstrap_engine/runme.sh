@@ -66,7 +66,7 @@ for ttl in 0s 0; do
   check "writes() == 0"
 done
 
-echo "=== 2. lost-secret repair whose issue calls time out, then repaired by ONE new key"
+echo "=== 2. lost-secret repair whose issue calls time out: nothing unstored stays live, the next run repairs it with ONE new key"
 ENV=it-lost-$RUN
 bootstrap "$ENV" -e "$(keys 1)" > "$WORK/first.log" || { cat "$WORK/first.log"; exit 1; }
 fault '{"fault": "drop_after_commit", "times": 20, "method": "POST", "endpoint": "/v2alpha1/admin/issuedApiKeys"}'
@@ -75,9 +75,10 @@ if bootstrap "$ENV" -e "$(keys 1)" -e engine_vault="$ENV-lost" -e engine_retries
   echo "the run with failing issue calls succeeded"; exit 1
 fi
 clear_faults
-check "len(active('$ENV:k0')) == 2"
+# the run that gave up revoked the keys it issued without receiving their secrets: only the old key is left
+check "len(active('$ENV:k0')) == 1"
 bootstrap "$ENV" -e "$(keys 1)" -e engine_vault="$ENV-lost" > "$WORK/repair.log"
-grep -q "replaced (lost secret: 2 live keys" "$WORK/repair.log"
+grep -q "replaced (lost secret" "$WORK/repair.log" || { cat "$WORK/repair.log"; exit 1; }
 check "active('$ENV:k0') == [stored('$ENV-lost', 'ory_issued_api_key_k0')]"
 
 echo "=== 3. two runs on one new environment at once: no duplicates"
