@@ -346,6 +346,8 @@ class Engine:
             return
         talos = Talos(self._client('issued', talos_key))
         issuing = [s for s in steps if s.action in ('create', 'replace', 'rotate')]
+        # keys that were live before this run are never taken for the orphan of a lost issue (see Talos.issue)
+        known = tuple(k.get('key_id') for k in self.live['issued'] or [])
         try:
             for step in issuing:
                 desired = step.decl.desired
@@ -354,7 +356,7 @@ class Engine:
                     body = desired.issue_body(step.live, desired.ttl or remaining_ttl(step.live, self.at))
                 else:
                     body = desired.issue_body()
-                key, secret = talos.issue(body)
+                key, secret = talos.issue(body, keep_ids=known)
                 self._store(step, 'issued', key, secret)
                 self._row(step, key=key)
         finally:
