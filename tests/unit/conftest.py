@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -42,6 +43,22 @@ try:
     from ansible.module_utils import _internal as module_internal
 except ImportError:  # ansible-core 2.18
     module_internal = None
+
+
+@contextlib.contextmanager
+def module_args(args):
+    """The module arguments ``main()`` reads, on ansible-core 2.18 and 2.19, run as on a target."""
+    with pytest.MonkeyPatch.context() as patch:
+        if module_internal is not None and hasattr(module_internal, 'is_controller'):
+            # Run as on a target: once controller code is imported, module warnings would go to the controller's display.
+            patch.setattr(module_internal, 'is_controller', False)
+        if patch_module_args is not None:
+            with patch_module_args(args):
+                yield
+        else:
+            patch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode())
+            yield
+
 
 BASE_URL = 'http://emulator.test'
 SECRET_RE = re.compile(r'ory_(pat|wak|ak|pk|apikey)_[A-Za-z0-9_\-\.]{6,}')
@@ -306,18 +323,9 @@ def _run_main(module, args, capsys, check=False, diff=False, secret_key=None):
         args['_ansible_check_mode'] = True
     if diff:
         args['_ansible_diff'] = True
-    with pytest.MonkeyPatch.context() as patch:
-        if module_internal is not None and hasattr(module_internal, 'is_controller'):
-            # Run as on a target: once controller code is imported, module warnings would go to the controller's display.
-            patch.setattr(module_internal, 'is_controller', False)
-        if patch_module_args is not None:
-            with patch_module_args(args):
-                with pytest.raises(SystemExit) as exc:
-                    module.main()
-        else:
-            patch.setattr(basic, '_ANSIBLE_ARGS', json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode())
-            with pytest.raises(SystemExit) as exc:
-                module.main()
+    with module_args(args):
+        with pytest.raises(SystemExit) as exc:
+            module.main()
     out, err = capsys.readouterr()
     result = json.loads(out)
     assert not SECRET_RE.search(err), 'secret-shaped string on stderr'

@@ -13,6 +13,7 @@ import requests
 
 from ansible_collections.ory.network.tests.emulator.server import Emulator, EmulatorServer
 from ansible_collections.ory.network.tests.emulator.state import State
+from ansible_collections.ory.network.tests.unit.conftest import module_args
 
 SECRET_SHAPE = re.compile(r'ory_(pat|wak|ak|pk|apikey)_[A-Za-z0-9_-]{6,}')
 
@@ -65,14 +66,12 @@ def run_main(module, args, capsys, connection, check_mode=False, diff=False, hid
 
     The output must hold no credential-shaped string and none of the ``hidden`` values (raw keys).
     """
-    from ansible.module_utils.testing import patch_module_args  # pylint: disable=import-outside-toplevel
-
     full = dict(connection, **args)
     if check_mode:
         full['_ansible_check_mode'] = True
     if diff:
         full['_ansible_diff'] = True
-    with patch_module_args(full):
+    with module_args(full):
         with pytest.raises(SystemExit):
             module.main()
     captured = capsys.readouterr()

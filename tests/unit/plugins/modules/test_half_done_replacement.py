@@ -14,13 +14,12 @@ from unittest import mock
 import pytest
 import requests
 
-from ansible.module_utils import _internal
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ory.network.plugins.module_utils._options import STORED_KEY_ENV
 from ansible_collections.ory.network.plugins.modules import ory_issued_api_key, ory_project_api_key
 from ansible_collections.ory.network.tests.emulator.server import Emulator, EmulatorServer
 from ansible_collections.ory.network.tests.emulator.state import State
+from ansible_collections.ory.network.tests.unit.conftest import module_args
 
 
 @pytest.fixture(name='emu')
@@ -41,7 +40,7 @@ def run_main(module, args, capsys, check=False):
     # what the action plugin tells the module through its environment: the key id whose secret vault_dest holds
     stored = args.pop('stored_key_id', None)
     environ = {STORED_KEY_ENV: stored} if stored is not None else {}
-    with patch_module_args(args), mock.patch.object(_internal, 'is_controller', False), mock.patch.dict('os.environ', environ):
+    with module_args(args), mock.patch.dict('os.environ', environ):
         with pytest.raises(SystemExit):
             module.main()
     return json.loads(capsys.readouterr().out)

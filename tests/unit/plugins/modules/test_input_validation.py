@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import json
 import threading
-from unittest import mock
 
 import pytest
 import requests
 
-from ansible.module_utils import _internal
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ory.network.plugins.modules import ory_issued_api_key, ory_project_api_key
 from ansible_collections.ory.network.tests.emulator.server import Emulator, EmulatorServer
 from ansible_collections.ory.network.tests.emulator.state import State
+from ansible_collections.ory.network.tests.unit.conftest import module_args
 
 
 @pytest.fixture(name='emu', scope='module')
@@ -36,7 +34,7 @@ def requests_made(emu):
 
 
 def run_main(module, args, capsys):
-    with patch_module_args(args), mock.patch.object(_internal, 'is_controller', False):
+    with module_args(args):
         with pytest.raises(SystemExit):
             module.main()
     return json.loads(capsys.readouterr().out)

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.ory.network.plugins.module_utils import _client
 from ansible_collections.ory.network.plugins.modules import ory_issued_api_key, ory_issued_api_key_info
+from ansible_collections.ory.network.tests.unit.conftest import module_args
 from ansible_collections.ory.network.tests.unit.emulator_transport import EmulatorSession, FakeClock, in_process_emulator, project_key
 
 ONE_PER_MINUTE = {'buckets': {'talos-admin-low': {'per_minute': 1}}}
@@ -24,7 +24,7 @@ def fixture_world(monkeypatch):
 
 def run(module, capsys, **args):
     world_args = dict(project_api_url='http://127.0.0.1/p/%s', project_slug='dev', **args)
-    with patch_module_args(world_args):
+    with module_args(world_args):
         with pytest.raises(SystemExit):
             module.main()
     return json.loads(capsys.readouterr().out)
