@@ -73,7 +73,8 @@ class ActionModule(SecretActionBase):
         engine = None
         try:
             engine = Engine(params, self._vault_file(params, task_vars), self.loaded_vault_secrets(),
-                            check_mode=bool(self._task.check_mode), report=lambda line: display.display('%s: %s' % (host, line)))
+                            check_mode=bool(self._task.check_mode), report=lambda line: display.display('%s: %s' % (host, line)),
+                            progress=lambda line: display.v('%s: %s' % (host, line)))
             result.update(engine.run())
         except Exception as exc:  # pylint: disable=broad-except
             # Every failure is one sentence without a secret; the keys changed so far are still reported.
@@ -81,4 +82,6 @@ class ActionModule(SecretActionBase):
             if engine is not None:
                 result.update(changed=any(r['action'] not in ('none', 'fail') for r in engine.rows), api_keys=engine.rows,
                               summary=engine.summary(), requests=engine.requests)
+                if engine.rate_limit():
+                    result['rate_limit'] = engine.rate_limit()
         return result

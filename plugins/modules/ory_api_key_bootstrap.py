@@ -239,4 +239,22 @@ imported:
   returned: success
   type: dict
   sample: {total: 2, imported: 2, updated: 0, unchanged: 0, failed: 0}
+rate_limit:
+  description:
+    - How long the run waited for Ory Network's rate limits, over all its API calls. The engine paces itself from the
+      C(x-ratelimit-*) response headers; at C(-v) it shows a line per wait with the writes left and the expected wait
+      ahead (see the R(rate limits guide,ansible_collections.ory.network.docsite.rate_limits)).
+  returned: when the run waited for a rate limit or was answered HTTP 429
+  type: dict
+  sample: {waits: 12, waited_seconds: 41.0, throttled: 0}
+  contains:
+    waits:
+      description: How many times the run waited before sending a request.
+      type: int
+    waited_seconds:
+      description: Seconds spent waiting, in total.
+      type: float
+    throttled:
+      description: Requests answered with HTTP 429; each was sent again after the wait and none counts toward O(retries).
+      type: int
 """

@@ -58,15 +58,22 @@ def verify_mode(value):
 
 
 class Engine:
-    """One environment's run. ``report(line)`` shows progress (names, ids, actions, reasons; never a secret)."""
+    """One environment's run. ``report(line)`` shows progress (names, ids, actions, reasons; never a secret).
 
-    def __init__(self, params, vault_path, vault_secrets, check_mode=False, report=None, clock=now):
+    ``progress(line)`` (the action plugin's ``-v``) gets one line per rate limit wait: the writes left and the expected
+    wait ahead; ``report`` gets one summary line at the end of a run that waited.
+    """
+
+    def __init__(self, params, vault_path, vault_secrets, check_mode=False, report=None, clock=now, progress=None):
         self.params = params
         self.env = params['environment']
         self.prefix = params.get('name_prefix') if params.get('name_prefix') is not None else self.env + ':'
         self.project = params.get('project_id') or params.get('project_slug')
         self.check_mode = check_mode
         self.report = report or (lambda line: None)
+        self.progress = progress or (lambda line: None)
+        self.clients = []         # every client of the run (their pacers' totals make the result's rate_limit)
+        self.writes_left = 0      # write requests the plan still has to send (for the rate limit progress lines)
         self.at = clock()
         self.vault = VaultFile(vault_path, vault_secrets, params.get('vault_id') or None, check_mode)
         self.conn = dict((k, params.get(k)) for k in CONNECTION_ARGUMENT_SPEC)
@@ -107,7 +114,34 @@ class Engine:
         if project_key:
             conn['project_api_key'] = project_key
         client = console_client(Connection(conn)) if plane == 'project' else project_client(Connection(conn))
+        client.pacing.on_wait = lambda info: self._on_wait(client, info)
+        self.clients.append(client)
         return client
+
+    def _on_wait(self, client, info):
+        """One progress line per rate limit wait (bucket, writes left, expected wait; no path, no secret)."""
+        left = max(0, self.writes_left)
+        line = 'rate limit: waiting %.1f s (bucket "%s" %s), %d write%s left' % (
+            info['seconds'], info['bucket'], 'answered 429' if info['reason'] == 'throttled' else 'used up',
+            left, '' if left == 1 else 's')
+        ahead = client.pacing.estimate(info['method'], info['path'], left) if left and info['method'] != 'GET' else None
+        if ahead is not None:
+            line += ', about %d s of waiting ahead' % round(ahead)
+        self.progress(line)
+
+    def rate_limit(self):
+        """The run's rate limit waits over all its clients, or None when it never waited."""
+        totals = dict(waits=0, waited_seconds=0.0, throttled=0)
+        for client in self.clients:
+            for name, value in (client.pacing.summary() or {}).items():
+                totals[name] += value
+        if not totals['waits'] and not totals['throttled']:
+            return None
+        totals['waited_seconds'] = round(totals['waited_seconds'], 1)
+        return totals
+
+    def _wrote(self, count=1):
+        self.writes_left -= count
 
     def _count(self, client):
         if client is None:
@@ -168,6 +202,7 @@ class Engine:
                 (issued_steps is None and issued_decls):
             self.vault.check_writable()
 
+        self.writes_left = planned_writes(project_steps) + planned_writes(issued_steps or [])
         # project keys: new ones first (secrets stored), then their predecessors and duplicates retired
         self._apply_project(console, project_steps)
         # the talos key may have been created or replaced (its predecessor deleted): use the key as it is now
@@ -176,6 +211,7 @@ class Engine:
         if need_talos and issued_steps is None:
             if talos_key or self._fallback_project_key():
                 issued_steps = self._plan_issued(issued_decls, talos_key, stored_view(self.vault.data), on_missing, prune)
+                self.writes_left += planned_writes(issued_steps)
                 stop = failures(issued_steps)
                 if stop:
                     raise EngineError(self._stop_message(stop, 'any issued key'))
@@ -193,6 +229,11 @@ class Engine:
             self._import_legacy(verify_key)
         self._verify(verify_key, issued_steps or [])
         result = self._result()
+        waited = self.rate_limit()
+        if waited:
+            result['rate_limit'] = waited
+            self.report('rate limit: waited %d times, %.1f s in all (%d requests answered 429)' % (
+                waited['waits'], waited['waited_seconds'], waited['throttled']))
         if self.imported is not None and self.imported['failures']:
             raise EngineError('Environment %s: %d of the legacy keys could not be imported (the others were): %s.' % (
                 self.env, len(self.imported['failures']),
@@ -294,6 +335,7 @@ class Engine:
                 secret = created.pop('value', None)
                 if not secret:
                     raise EngineError('Environment %s: creating project API key %s returned no secret.' % (self.env, step.name))
+                self._wrote()
                 known.add(created.get('id'))
                 self._store(step, 'project', created, secret)
                 self._row(step, key=created)
@@ -308,6 +350,7 @@ class Engine:
         for step in creating:
             if step.live:
                 delete_project_key(console, self.project, step.key_id)
+                self._wrote()
         self._count(console)
 
     def _inherited_expiry(self, old):
@@ -328,6 +371,7 @@ class Engine:
     def _retire_project(self, console, step):
         if not self.check_mode:
             delete_project_key(console, self.project, step.key_id)
+            self._wrote()
             self._count(console)
         self._row(step, note='%s: deleted' % step.reason if step.action == 'retire' else 'deleted: %s' % step.reason)
 
@@ -357,6 +401,7 @@ class Engine:
                 else:
                     body = desired.issue_body()
                 key, secret = talos.issue(body, keep_ids=known)
+                self._wrote()
                 self._store(step, 'issued', key, secret)
                 self._row(step, key=key)
         finally:
@@ -365,6 +410,7 @@ class Engine:
         for step in steps:
             if step.action == 'update':
                 key = talos.patch(step.key_id, step.changes) or {}
+                self._wrote()
                 key = key.get('issued_api_key', key) if isinstance(key, dict) else {}
                 self._row(step, key=key or step.live)
             elif step.action in ('none',):
@@ -372,11 +418,14 @@ class Engine:
         for step in steps:
             if step.action in ('replace', 'rotate') and step.live:
                 talos.revoke(step.key_id, 'superseded')
+                self._wrote()
             elif step.action == 'retire':
                 talos.revoke(step.key_id, 'superseded')
+                self._wrote()
                 self._row(step, note='%s: revoked' % step.reason)
             elif step.action == 'prune':
                 talos.revoke(step.key_id, 'privilege_withdrawn', 'No longer declared for environment %s' % self.env)
+                self._wrote()
                 self._row(step, note='revoked: %s' % step.reason)
         self._count(talos.client)
         self.talos = talos
@@ -460,6 +509,17 @@ class Engine:
                 line += ' | stored in %s as %s' % (self.vault.path, row['vault_var'])
             lines.append(line + ' | ' + what)
         return lines
+
+
+def planned_writes(steps):
+    """The write requests a plane's steps send: one per new, changed or removed key, one more per key a new one replaces."""
+    count = 0
+    for step in steps:
+        if step.action in ('create', 'replace', 'rotate'):
+            count += 2 if step.live and step.action != 'create' else 1
+        elif step.action in ('update', 'retire', 'prune'):
+            count += 1
+    return count
 
 
 def safe_message(exc):
