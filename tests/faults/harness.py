@@ -28,6 +28,7 @@ for _path in reversed(os.environ.get('ANSIBLE_COLLECTIONS_PATH', '').split(os.pa
     if _path and _path not in sys.path:
         sys.path.insert(0, _path)
 
+from ansible_collections.ory.network.plugins.module_utils._options import SECRET_SINK_ENV, STORED_KEY_ENV  # noqa: E402  pylint: disable=wrong-import-position
 from tests.emulator.server import Emulator, EmulatorServer  # noqa: E402  pylint: disable=wrong-import-position
 from tests.emulator.state import State  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -60,12 +61,13 @@ def emulator_env(info):
     }
 
 
-def run_module(name, args):
-    """Run the module ``name`` (FQCN) with ``args`` in this process; return its result as ansible-playbook would."""
+def run_module(name, args, environ=None):
+    """Run the module ``name`` (FQCN) with ``args`` (and the ``environ`` its action plugin gives it) in this process; return
+    its result as ansible-playbook would."""
     module = importlib.import_module('ansible_collections.ory.network.plugins.modules.' + name.rsplit('.', 1)[-1])
     payload = json.dumps({'ANSIBLE_MODULE_ARGS': args}).encode()
     out = io.StringIO()
-    patches = [mock.patch.object(basic, '_ANSIBLE_ARGS', payload)]
+    patches = [mock.patch.object(basic, '_ANSIBLE_ARGS', payload), mock.patch.dict(os.environ, environ or {})]
     if hasattr(basic, '_ANSIBLE_PROFILE'):
         patches.append(mock.patch.object(basic, '_ANSIBLE_PROFILE', 'legacy'))
     if _internal is not None and hasattr(_internal, 'is_controller'):
@@ -84,6 +86,16 @@ def run_module(name, args):
         return json.loads(text[text.index('{'):])
     except ValueError:
         return {'failed': True, 'msg': 'MODULE FAILURE: no JSON result', 'module_stdout': text[-500:]}
+
+
+def module_environment(action):
+    """The internal channels the action plugin puts in the module's environment (secret sink, stored key id)."""
+    environ = {}
+    if getattr(action, '_secret_sink', None):
+        environ[SECRET_SINK_ENV] = action._secret_sink
+    if getattr(action, '_stored_key_id', None) is not None:
+        environ[STORED_KEY_ENV] = action._stored_key_id
+    return environ
 
 
 class Task:
@@ -116,7 +128,8 @@ class Controller:
         connection = mock.MagicMock()
         connection._shell.tmpdir = None
         action = action_cls(Task(module, args, register), connection, mock.MagicMock(), self.loader, None, None)
-        action._execute_module = lambda module_name=None, module_args=None, task_vars=None, **kw: run_module(module_name, module_args)
+        action._execute_module = lambda module_name=None, module_args=None, task_vars=None, **kw: run_module(
+            module_name, module_args, module_environment(action))
         action._remove_tmp_path = lambda *a, **kw: None
         try:
             return action.run(task_vars={})
