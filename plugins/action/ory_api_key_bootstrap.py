@@ -38,6 +38,9 @@ def argument_spec():
         on_missing_secret=dict(type='str', default='rotate', choices=['rotate', 'fail']),
         verify=dict(type='raw', default='stored'),
         prune=dict(type='bool', default=False),
+        retire_after=dict(type='str'),
+        retire_previous=dict(type='bool', default=False),
+        retire_when_used=dict(type='bool', default=False),
     )
 
 

@@ -21,6 +21,8 @@ is waited out without counting as a failed attempt.
 
 from __future__ import annotations
 
+import datetime
+import email.utils
 import json
 import random
 import re
@@ -161,6 +163,18 @@ def parse_error(method, path, response):
     return OryApiError(method, path, status, reason, message, request_id, body)
 
 
+def server_date(response):
+    """The time of an HTTP answer's Date header (whole seconds, UTC), or None when it has none or an unreadable one."""
+    try:
+        value = response.headers.get('Date')
+        stamp = email.utils.parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+    if stamp is None or stamp.tzinfo is None:
+        return None
+    return stamp.astimezone(datetime.timezone.utc).replace(microsecond=0)
+
+
 def backoff_delay(attempt, response=None, rng=random.random):
     """Seconds to wait before retry number ``attempt`` (1-based): 0.5 s doubling, 50 % jitter, server hints win."""
     delay = min(MAX_BACKOFF, 0.5 * (2 ** (attempt - 1)))
@@ -198,6 +212,8 @@ class OryClient:
         self.verify = ca_path if (validate_certs and ca_path) else bool(validate_certs)
         self.session.verify = self.verify
         self.requests_sent = 0
+        # Ory Network's clock: the Date of its latest answer (None before the first, or when it sends none)
+        self.server_time = None
 
     def request(self, method, path, params=None, body=None, expected=(200,), idempotent=None, recover=None):
         """Send one API call and return the decoded JSON body (None for an empty one).
@@ -289,7 +305,7 @@ class OryClient:
             kwargs['headers'] = {'Content-Type': 'application/json'}
         self.requests_sent += 1
         try:
-            return None, self.session.request(method, url, **kwargs)
+            response = self.session.request(method, url, **kwargs)
         except requests.exceptions.ConnectTimeout:
             return OryConnectionError(method, path, 'connection to %s timed out' % self.base_url, sent=False), None
         except requests.exceptions.SSLError as exc:
@@ -310,6 +326,8 @@ class OryClient:
                                       sent=True, timed_out=True), None
         except requests.exceptions.RequestException as exc:
             return OryApiError(method, path, message='request failed: %s' % type(exc).__name__), None
+        self.server_time = server_date(response) or self.server_time
+        return None, response
 
     @staticmethod
     def _decode(method, path, response):

@@ -7,7 +7,10 @@ Inputs: the declared keys of a plane (checked with the collection's own parsers 
 the live keys of that plane as the API lists them, a secret-free view of the vault file (``stored_view``)
 and the time. Output: one ``Step`` per key with an action and a one-line reason:
 
-none | create | update | rotate | replace | retire | prune | fail
+none | create | update | rotate | replace | retire | prune | grace | fail
+
+``grace`` is the one state between two runs: the key a replacement superseded stays live (the vault file's metadata
+records it as ``previous``: id, name, retire-after time, never its secret) until one of its retire triggers holds.
 
 The bootstrap role (through its engine action) plans many keys with it, the key modules one.
 """
@@ -18,12 +21,12 @@ import datetime
 import re
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (
-    expires_within, expiry_facts, format_time, normalize_time, parse_duration,
+    expires_within, expiry_facts, format_time, normalize_time, parse_duration, parse_time,
 )
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError
 from ansible_collections.ory.network.plugins.module_utils._talos import ACTIVE, Desired, effective_status
 
-ACTIONS = ('none', 'create', 'update', 'rotate', 'replace', 'retire', 'prune', 'fail')
+ACTIONS = ('none', 'create', 'update', 'rotate', 'replace', 'retire', 'prune', 'grace', 'fail')
 CHANGING = ('create', 'update', 'rotate', 'replace', 'retire', 'prune')
 MANAGED_BY = 'ory.network'
 RESERVED_METADATA = ('managed_by', 'environment')
@@ -31,8 +34,10 @@ RESERVED_METADATA = ('managed_by', 'environment')
 ENVIRONMENT_RE = re.compile(r'^[A-Za-z0-9][A-Za-z0-9._-]*$')
 VAR_RE = re.compile(r'^[A-Za-z][A-Za-z0-9_]*$')
 
-PROJECT_FIELDS = ('name', 'expires_at', 'expires_in', 'rotate_before', 'vault_var')
-ISSUED_FIELDS = ('name', 'actor_id', 'scopes', 'metadata', 'ttl', 'ip_allowlist', 'rate_limit', 'rotate_before', 'vault_var')
+PROJECT_FIELDS = ('name', 'expires_at', 'expires_in', 'rotate_before', 'vault_var', 'retire_after')
+ISSUED_FIELDS = ('name', 'actor_id', 'scopes', 'metadata', 'ttl', 'ip_allowlist', 'rate_limit', 'rotate_before', 'vault_var',
+                 'retire_after', 'retire_when_used')
+PREVIOUS_FIELDS = ('key_id', 'name', 'replaced_at', 'retire_after', 'retire_when_used')
 
 _B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz'
 _B58_INDEX = dict((char, pos) for pos, char in enumerate(_B58))
@@ -77,10 +82,12 @@ def stored_view(data):
         meta = meta if isinstance(meta, dict) else {}
         secret = value if isinstance(value, str) else ''
         view[var] = {'key_id': str(meta.get('key_id') or ''), 'secret': bool(secret),
-                     'embedded_id': embedded_key_id(secret), 'last_characters': secret[-4:] if secret else ''}
+                     'embedded_id': embedded_key_id(secret), 'last_characters': secret[-4:] if secret else '',
+                     'previous': previous_of(meta)}
     for var, meta in (data or {}).items():
         if isinstance(var, str) and var.endswith('_meta') and var[:-5] not in view and isinstance(meta, dict):
-            view[var[:-5]] = {'key_id': str(meta.get('key_id') or ''), 'secret': False, 'embedded_id': None, 'last_characters': ''}
+            view[var[:-5]] = {'key_id': str(meta.get('key_id') or ''), 'secret': False, 'embedded_id': None, 'last_characters': '',
+                              'previous': previous_of(meta)}
     return view
 
 
@@ -97,6 +104,50 @@ def stored_key(view, var):
     return entry['key_id'], ''
 
 
+# ---------------------------------------------------------------- the grace period: the previous key
+
+
+def previous_of(meta):
+    """The ``previous`` record of a vault file's ``<var>_meta`` (a key a replacement superseded, still live), or None."""
+    previous = (meta or {}).get('previous') if isinstance(meta, dict) else None
+    if not isinstance(previous, dict) or not previous.get('key_id'):
+        return None
+    return dict((field, previous.get(field)) for field in PREVIOUS_FIELDS)
+
+
+def previous_record(key_id, name, replaced_at, retire_after=None, retire_when_used=False):
+    """The ``previous`` metadata of a superseded key: never its secret. ``replaced_at``: when the new key was made (an aware
+    datetime, on Ory Network's clock); ``retire_after``: the grace period in seconds (None: only another trigger retires it)."""
+    return {'key_id': str(key_id), 'name': name, 'replaced_at': format_time(replaced_at),
+            'retire_after': format_time(replaced_at + datetime.timedelta(seconds=retire_after)) if retire_after else None,
+            'retire_when_used': bool(retire_when_used)}
+
+
+def grace_wanted(retire_after, retire_when_used):
+    """Whether a replacement keeps the key it supersedes live (a grace period, or waiting for the new key's first use)."""
+    return bool(retire_after) or bool(retire_when_used)
+
+
+def previous_due(previous, at, retire_previous=False, new_key=None):
+    """(due, reason) for a previous key: due when ``retire_previous`` is set, its retire-after time has passed (on ``at``,
+    Ory Network's clock), or (``retire_when_used``) the new key ``new_key`` shows a last_used_time; else why it waits."""
+    if retire_previous:
+        return True, 'previous key, retired by retire_previous'
+    until = parse_time(previous.get('retire_after')) if previous.get('retire_after') else None
+    if until is not None and at is not None and at >= until:
+        return True, 'previous key, its grace period ended at %s' % format_time(until)
+    used = (new_key or {}).get('last_used_time') if previous.get('retire_when_used') else None
+    if used:
+        return True, 'previous key, the new key %s was used at %s' % ((new_key or {}).get('key_id') or '', normalize_time(used, 'last_used_time'))
+    waits = []
+    if until is not None:
+        waits.append('until %s' % format_time(until))
+    if previous.get('retire_when_used'):
+        waits.append('until the new key is first used')
+    waits.append('or a run with retire_previous')
+    return False, 'previous key in its grace period: kept live %s' % ', '.join(waits)
+
+
 # ---------------------------------------------------------------- declarations
 
 
@@ -108,9 +159,12 @@ class _Decl:
     plane = ''
     fields = ()
 
-    def __init__(self, item, index, prefix, what):
+    def __init__(self, item, index, prefix, what, defaults=None):
         if not isinstance(item, dict):
             raise PlanError('%s[%d] must be a mapping with at least a name.' % (what, index))
+        if self.plane == 'project' and 'retire_when_used' in item:
+            raise PlanError('%s[%d]: retire_when_used applies to issued keys only; the console API records no use of project '
+                            'API keys.' % (what, index))
         unknown = sorted(str(k) for k in item if k not in self.fields)
         if unknown:
             raise PlanError('%s[%d] has unknown options: %s (known: %s).' % (what, index, ', '.join(unknown), ', '.join(self.fields)))
@@ -125,6 +179,13 @@ class _Decl:
             raise PlanError('%s: vault_var %r is not a valid variable name (a letter, then letters, digits and _).' % (self.label, self.vault_var))
         self.rotate_before_text = self._text(item, 'rotate_before')
         self.rotate_before = self._duration('rotate_before', self.rotate_before_text)
+        defaults = defaults or {}
+        retire_after = self._text(item, 'retire_after') if 'retire_after' in item else self._text(defaults, 'retire_after')
+        self.retire_after = self._duration('retire_after', retire_after) or None
+        when_used = item.get('retire_when_used', defaults.get('retire_when_used') if self.plane == 'issued' else False)
+        if not isinstance(when_used, bool) and when_used not in (None, ''):
+            raise PlanError('%s: retire_when_used must be a boolean.' % self.label)
+        self.retire_when_used = bool(when_used)
 
     @staticmethod
     def _text(item, field):
@@ -151,8 +212,8 @@ class ProjectDecl(_Decl):
     plane = 'project'
     fields = PROJECT_FIELDS
 
-    def __init__(self, item, index, prefix, at, what='project_api_keys'):
-        super().__init__(item, index, prefix, what)
+    def __init__(self, item, index, prefix, at, what='project_api_keys', defaults=None):
+        super().__init__(item, index, prefix, what, defaults)
         expires_at, expires_in = self._text(item, 'expires_at'), self._text(item, 'expires_in')
         if expires_at and expires_in:
             raise PlanError('%s: give expires_at or expires_in, not both.' % self.label)
@@ -188,8 +249,8 @@ class IssuedDecl(_Decl):
     plane = 'issued'
     fields = ISSUED_FIELDS
 
-    def __init__(self, item, index, prefix, environment, what='issued_api_keys'):
-        super().__init__(item, index, prefix, what)
+    def __init__(self, item, index, prefix, environment, what='issued_api_keys', defaults=None):
+        super().__init__(item, index, prefix, what, defaults)
         actor = item.get('actor_id')
         if actor in (None, '') or not isinstance(actor, (str, int)):
             raise PlanError('%s needs an actor_id.' % self.label)
@@ -232,14 +293,17 @@ class IssuedDecl(_Decl):
         self._lifetime_check('ttl', self.ttl)
 
 
-def parse_declarations(environment, prefix, project_items, issued_items, talos_key=None, at=None):
-    """Check every declaration with the modules' parsers; return (project decls, issued decls). Raises PlanError."""
+def parse_declarations(environment, prefix, project_items, issued_items, talos_key=None, at=None, defaults=None):
+    """Check every declaration with the modules' parsers; return (project decls, issued decls). Raises PlanError.
+
+    ``defaults``: values of retire_after and retire_when_used for keys that do not set their own (retire_when_used
+    applies to issued keys only: the console API records no use of project API keys)."""
     if not isinstance(environment, str) or not ENVIRONMENT_RE.match(environment):
         raise PlanError("environment %r must use letters, digits, '.', '_' and '-', starting with a letter or digit." % (environment,))
     if not isinstance(project_items or [], list) or not isinstance(issued_items or [], list):
         raise PlanError('project_api_keys and issued_api_keys must be lists.')
-    project = [ProjectDecl(item, i, prefix, at) for i, item in enumerate(project_items or [])]
-    issued = [IssuedDecl(item, i, prefix, environment) for i, item in enumerate(issued_items or [])]
+    project = [ProjectDecl(item, i, prefix, at, defaults=defaults) for i, item in enumerate(project_items or [])]
+    issued = [IssuedDecl(item, i, prefix, environment, defaults=defaults) for i, item in enumerate(issued_items or [])]
     for what, decls in (('project_api_keys', project), ('issued_api_keys', issued)):
         seen = set()
         for decl in decls:
@@ -262,7 +326,7 @@ def parse_declarations(environment, prefix, project_items, issued_items, talos_k
 class Step:
     """What to do with one key: action, reason, the live key it acts on, and for update the changes."""
 
-    def __init__(self, plane, name, action, reason, decl=None, live=None, changes=None):
+    def __init__(self, plane, name, action, reason, decl=None, live=None, changes=None, grace=False):
         self.plane = plane
         self.name = name
         self.action = action
@@ -270,6 +334,8 @@ class Step:
         self.decl = decl
         self.live = live
         self.changes = changes or {}
+        # rotate/replace: the superseded key stays live as the previous key (its grace period) instead of being retired
+        self.grace = grace
 
     @property
     def key_id(self):
@@ -350,8 +416,13 @@ def lost_secret_action(plane, on_missing_secret, replace=False):
     return 'rotate' if plane == 'issued' and not replace else 'replace'
 
 
-def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate'):
-    """Steps for one declared key: its own step first, then a retire step per other live key of its name."""
+def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate', server_at=None, retire_previous=False):
+    """Steps for one declared key: its own step first, then a retire (or grace) step per other live key of its name.
+
+    The vault file's ``previous`` key (superseded by an earlier replacement) gets ``grace`` while it waits and ``retire``
+    once due (``previous_due`` on ``server_at``, Ory Network's clock). A replacement of a key whose secret is stored keeps
+    the replaced key as the new previous key when the declaration asks for a grace period; a replacement for a lost
+    secret never does (nobody holds that secret), and a second replacement retires the older previous key at once."""
     plane = decl.plane
     same = [k for k in live if k.get('name') == decl.full_name]
     usable = sorted((k for k in same if _usable(plane, k, at)), key=lambda k: str(_id(plane, k)))
@@ -368,12 +439,22 @@ def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate')
         reason = 'the key expired' if (expired or [k for k in same if plane == 'issued']) else 'new key'
         return [Step(plane, decl.full_name, 'create', reason, decl=decl)] + retire
     current = [k for k in usable if _id(plane, k) == stored_id]
+    previous = ((view or {}).get(decl.vault_var) or {}).get('previous')
     if current:
         key = current[0]
         action, reason, changes = _kept_key_action(decl, key, at)
-        step = Step(plane, decl.full_name, action, reason, decl=decl, live=key, changes=changes)
+        grace = action == 'replace' and grace_wanted(decl.retire_after, decl.retire_when_used)
+        step = Step(plane, decl.full_name, action, reason, decl=decl, live=key, changes=changes, grace=grace)
         for other in usable:
-            if other is not key:
+            if other is key:
+                continue
+            if previous and _id(plane, other) == previous['key_id']:
+                if action == 'replace':
+                    due, why = True, 'previous key, superseded again: only one previous key is kept'
+                else:
+                    due, why = previous_due(previous, server_at or at, retire_previous, key)
+                retire.append(Step(plane, decl.full_name, 'retire' if due else 'grace', why, decl=decl, live=other))
+            else:
                 retire.append(Step(plane, decl.full_name, 'retire', 'a duplicate (left by an interrupted replacement); '
                                    'the vault file holds the secret of %s' % stored_id, decl=decl, live=other))
         return [step] + retire
@@ -392,7 +473,8 @@ def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate')
     return steps + retire
 
 
-def plan_plane(plane, decls, live, view, at, environment=None, prefix='', on_missing_secret='rotate', prune=False):
+def plan_plane(plane, decls, live, view, at, environment=None, prefix='', on_missing_secret='rotate', prune=False, server_at=None,
+               retire_previous=False):
     """Steps for every declared key of one plane, then (with ``prune``) for this environment's undeclared keys.
 
     Prune touches only keys with this environment's marker: project keys named with ``prefix``, issued keys
@@ -403,7 +485,8 @@ def plan_plane(plane, decls, live, view, at, environment=None, prefix='', on_mis
     for key in live:
         by_name.setdefault(key.get('name'), []).append(key)
     for decl in decls:
-        steps.extend(plan_key(decl, by_name.get(decl.full_name, []), view, at, environment, on_missing_secret))
+        steps.extend(plan_key(decl, by_name.get(decl.full_name, []), view, at, environment, on_missing_secret, server_at,
+                              retire_previous))
     if prune:
         declared = set(d.full_name for d in decls)
         for key in sorted(live, key=lambda k: (str(k.get('name')), str(_id(plane, k)))):

@@ -42,15 +42,16 @@ options:
   project_api_keys:
     description:
       - Project API keys of the environment, each with C(name) (required), C(expires_at) (RFC 3339) or C(expires_in) (a
-        duration, at create), C(rotate_before) (a duration) and C(vault_var) (default C(ory_project_api_key_<name>)).
+        duration, at create), C(rotate_before) (a duration), C(retire_after) (a duration, see O(retire_after)) and
+        C(vault_var) (default C(ory_project_api_key_<name>)).
     type: list
     elements: dict
     default: []
   issued_api_keys:
     description:
       - Issued API keys of the environment, each with C(name) and C(actor_id) (required), C(scopes), C(metadata), C(ttl),
-        C(ip_allowlist), C(rate_limit) (C(quota), C(window)), C(rotate_before) and C(vault_var) (default
-        C(ory_issued_api_key_<name>)).
+        C(ip_allowlist), C(rate_limit) (C(quota), C(window)), C(rotate_before), C(retire_after), C(retire_when_used) (see
+        O(retire_after) and O(retire_when_used)) and C(vault_var) (default C(ory_issued_api_key_<name>)).
       - C(scopes), C(metadata), C(ip_allowlist) and C(rate_limit) are declarative (left out means none) and updated in place.
         A changed C(actor_id) replaces the key. C(ttl) applies when a key is issued.
     type: list
@@ -100,6 +101,36 @@ options:
     default: stored
   prune:
     description: Delete project keys named with O(name_prefix) and revoke issued keys marked for this environment that are not declared.
+    type: bool
+    default: false
+  retire_after:
+    description:
+      - A grace period, such as V(24h) or V(7d), for every key that does not set its own C(retire_after) (V(0) turns it off).
+      - When a key whose secret is stored is replaced (rotate_before, a changed expiry or C(actor_id)), the new secret is
+        stored and the old key stays live, recorded in the vault file as the variable's C(previous) key (its id, name,
+        C(replaced_at) and C(retire_after) time, never its secret), so that services still holding the old secret keep
+        working until they are deployed with the new one.
+      - The first run after the grace period (counted from the new key's creation, on Ory Network's clock) deletes or
+        revokes the previous key. O(retire_previous) retires it earlier; O(retire_when_used) when the new key is used.
+      - A key replaced because its secret is lost never gets a grace period (nobody holds its secret); a key replaced again
+        while its previous key waits retires that older key at once (one previous key per variable).
+      - Without O(retire_after) and O(retire_when_used), a replaced key is retired in the run that replaces it.
+    type: str
+  retire_previous:
+    description:
+      - Retire every previous key that is waiting in its grace period now, whatever its C(retire_after) time, for example in
+        the last play of a deploy, once every service has the new secrets. Keys replaced in this same run still wait.
+    type: bool
+    default: false
+  retire_when_used:
+    description:
+      - Default of the issued keys' C(retire_when_used). With it, a replaced issued key is also retired once its
+        successor shows a C(last_used_time), that is once a service has verified the new secret at least once.
+      - Ory sets C(last_used_time) at most once a day and asynchronously; on a new key it appears shortly after its first
+        verification. It proves that one service uses the new secret, not that all do; combine it with O(retire_after)
+        when several services share a key. The engine then never verifies the new secret online (a verify would count as
+        its first use); it is checked offline.
+      - Project API keys have no last use on the console API; giving C(retire_when_used) on a project key is an error.
     type: bool
     default: false
 extends_documentation_fragment:
@@ -168,12 +199,14 @@ api_keys:
       type: str
       sample: 3f2b8c1e-9d4a-4b6e-8f1a-2c3d4e5f6a7b
     old_id:
-      description: ID of the key that was replaced, retired or pruned.
+      description: ID of the key that was replaced, retired or pruned, or is kept in its grace period.
       type: str
-      returned: for rotate, replace, retire and prune
+      returned: for rotate, replace, retire, prune and grace
       sample: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
     action:
-      description: V(none), V(create), V(update), V(rotate), V(replace), V(retire) or V(prune).
+      description:
+        - V(none), V(create), V(update), V(rotate), V(replace), V(retire), V(prune), or V(grace) (a previous key kept live
+          in its grace period, see O(retire_after)).
       type: str
       sample: create
     reason:
@@ -189,9 +222,44 @@ api_keys:
       type: int
       sample: 29
     vault_var:
-      description: The variable of the vault file that holds its secret (empty for retired and pruned keys).
+      description: The variable of the vault file that holds its secret (empty for retired, pruned and previous keys).
       type: str
       sample: ory_issued_api_key_checkout
+    retire_after:
+      description: When a key in its grace period is retired (RFC 3339), or null when only another trigger retires it.
+      type: str
+      returned: for a previous key superseded in this run
+      sample: "2027-01-02T10:00:00Z"
+previous_keys:
+  description: The keys kept live in their grace period after the run, each the C(previous) key of a vault variable.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{plane: project, name: "staging:talos", id: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10, vault_var: ory_project_api_key_talos,
+            retire_after: "2027-01-02T10:00:00Z", retire_when_used: false,
+            reason: "previous key in its grace period: kept live until 2027-01-02T10:00:00Z, or a run with retire_previous"}]
+  contains:
+    plane:
+      description: V(project) or V(issued).
+      type: str
+    name:
+      description: Name of the key in Ory Network.
+      type: str
+    id:
+      description: ID of the previous key.
+      type: str
+    vault_var:
+      description: The vault variable whose current secret replaced it.
+      type: str
+    retire_after:
+      description: When the first run after it retires the key (RFC 3339), or null.
+      type: str
+    retire_when_used:
+      description: Whether the first use of the new key retires it.
+      type: bool
+    reason:
+      description: What it waits for, in one line.
+      type: str
 summary:
   description: One line per key (plane, name, id, expiry, where the secret is stored, what was done).
   returned: always

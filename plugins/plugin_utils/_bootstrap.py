@@ -10,6 +10,10 @@
 - No gap: each new secret is written to the vault file (atomically) before its predecessor is retired.
   A run killed in between leaves a live key whose secret is stored, or a marked key whose secret is
   stored nowhere, which the next run replaces (one new key for however many such keys).
+- Grace period: with retire_after (or retire_when_used), a replaced key stays live as the ``previous`` key of its
+  vault variable (recorded in the vault file's metadata, never its secret) and a later run retires it: once its
+  retire-after time has passed on Ory Network's clock, when the run sets retire_previous, or (issued keys, opt-in)
+  when the new key shows a last_used_time.
 - Verification: the secrets stored in this run are verified with apiKeys:batchVerify (at most 100 per
   call); every other stored secret is checked offline (the key id inside an ``ory_ak_v1_`` secret, the
   last characters of a project key), so a daily run does not set every key's last_used_time.
@@ -25,7 +29,8 @@ from ansible_collections.ory.network.plugins.module_utils._console import create
 from ansible_collections.ory.network.plugins.module_utils._imported import UUID_RE, ImportedKeys, bulk_import, network_id, parse_keys
 from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, Connection, OptionError
 from ansible_collections.ory.network.plugins.module_utils._planner import (
-    CHANGING, PlanError, embedded_key_id, failures, parse_declarations, plan_plane, stored_key, stored_view,
+    CHANGING, PlanError, Step, embedded_key_id, failures, parse_declarations, plan_plane, previous_due, previous_record, stored_key,
+    stored_view,
 )
 from ansible_collections.ory.network.plugins.module_utils._talos import Talos, remaining_ttl
 from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultFile, VaultStoreError
@@ -35,7 +40,7 @@ FLUSH_EVERY = 50            # new secrets written to the vault file at least eve
 BATCH_VERIFY_PATH = '/v2alpha1/admin/apiKeys:batchVerify'
 
 DONE = {'none': 'unchanged', 'create': 'created', 'update': 'updated', 'rotate': 'rotated', 'replace': 'replaced',
-        'retire': 'retired', 'prune': 'pruned', 'fail': 'stopped'}
+        'retire': 'retired', 'prune': 'pruned', 'grace': 'kept live (grace period)', 'fail': 'stopped'}
 VERIFY_CHOICES = ('stored', 'all', 'none')
 
 
@@ -86,6 +91,8 @@ class Engine:
         self.verify_calls = 0
         self.talos_note = ''
         self.imported = None     # the bulk import of the environment's legacy keys, when it declares any
+        self.previous = {}        # var -> the previous record stored in this run (a key kept live in its grace period)
+        self.forgotten = []       # vars whose previous record was dropped (the key was retired, or is gone)
 
     # ------------------------------------------------------------ helpers
 
@@ -98,10 +105,11 @@ class Engine:
             days = expiry_facts(expires, self.at)[1]
         except OptionError:
             days = None
+        action = action or step.action
         row = {'plane': plane, 'name': step.name, 'id': (key.get('id') if plane == 'project' else key.get('key_id')) or None,
-               'action': action or step.action, 'reason': note or step.reason, 'expires_at': expires, 'days_to_expiry': days,
-               'vault_var': step.vault_var if step.action not in ('retire', 'prune') else ''}
-        if step.action in ('retire', 'prune') or step.action in ('rotate', 'replace'):
+               'action': action, 'reason': note or step.reason, 'expires_at': expires, 'days_to_expiry': days,
+               'vault_var': step.vault_var if action not in ('retire', 'prune', 'grace') else ''}
+        if action in ('retire', 'prune', 'rotate', 'replace', 'grace'):
             row['old_id'] = step.key_id
         self.rows.append(row)
         if row['action'] != 'none':
@@ -155,10 +163,12 @@ class Engine:
         try:
             project_decls, issued_decls = parse_declarations(
                 self.env, self.prefix, self.params.get('project_api_keys') or [], self.params.get('issued_api_keys') or [],
-                self.params.get('talos_key') or None, self.at)
+                self.params.get('talos_key') or None, self.at,
+                defaults={'retire_after': self.params.get('retire_after'), 'retire_when_used': self.params.get('retire_when_used')})
         except PlanError as exc:
             raise EngineError('Environment %s: nothing was changed: %s' % (self.env, exc)) from None
         self.verify = verify_mode(self.params.get('verify'))
+        self.retire_previous = bool(self.params.get('retire_previous'))
         self.decls = {'project': project_decls, 'issued': issued_decls}
         prune = bool(self.params.get('prune'))
         on_missing = self.params.get('on_missing_secret') or 'rotate'
@@ -183,7 +193,7 @@ class Engine:
             self.live['project'] = list_project_keys(console, self.project)
             self._count(console)
             project_steps = plan_plane('project', project_decls, self.live['project'], view, self.at, self.env, self.prefix,
-                                       on_missing, prune)
+                                       on_missing, prune, self._server_now(console), self.retire_previous)
 
         talos_key = self._talos_credential(project_steps, view)
         issued_steps = None
@@ -224,6 +234,7 @@ class Engine:
         for step in project_steps:
             if step.action == 'prune':
                 self._retire_project(console, step)
+        self._settle_previous(view)
         verify_key = talos_key if talos_key or self._fallback_project_key() else None
         if self.params.get('imported_api_keys'):
             self._import_legacy(verify_key)
@@ -299,7 +310,12 @@ class Engine:
         self.talos = talos
         self.live['issued'] = talos.list()
         self._count(talos.client)
-        return plan_plane('issued', decls, self.live['issued'], view, self.at, self.env, self.prefix, on_missing, prune)
+        return plan_plane('issued', decls, self.live['issued'], view, self.at, self.env, self.prefix, on_missing, prune,
+                          self._server_now(talos.client), self.retire_previous)
+
+    def _server_now(self, client):
+        """Ory Network's clock (the Date of its latest answer), which grace periods are measured on; else the controller's."""
+        return getattr(client, 'server_time', None) or self.at
 
     def _stop_message(self, stop, what):
         hint = ''
@@ -309,16 +325,57 @@ class Engine:
 
     # ------------------------------------------------------------ changes
 
-    def _store(self, step, plane, key, secret):
-        """Keep the new secret for the vault file (written before any predecessor is retired)."""
+    def _store(self, step, plane, key, secret, client=None):
+        """Keep the new secret for the vault file (written before any predecessor is retired).
+
+        With a grace period, the replaced key is recorded as the variable's ``previous`` key (id, name, times; no secret)."""
         key_id = key.get('id') if plane == 'project' else key.get('key_id')
         meta = {'key_id': key_id, 'name': key.get('name'), 'last_characters': key.get('last_characters') or secret[-4:],
                 'expires_at': key.get('expires_at') if plane == 'project' else key.get('expire_time')}
+        if step.grace and step.live:
+            made = key.get('created_at') if plane == 'project' else key.get('create_time')
+            try:
+                replaced_at = parse_time(made) or self._server_now(client)
+            except OptionError:
+                replaced_at = self._server_now(client)
+            meta['previous'] = previous_record(step.key_id, step.live.get('name'), replaced_at, step.decl.retire_after,
+                                               plane == 'issued' and step.decl.retire_when_used)
+            self.previous[step.vault_var] = meta['previous']
         self.vault.put(step.vault_var, secret, meta)
         self.new_secrets[step.vault_var] = (plane, key_id)
         self.secrets_by_var[step.vault_var] = secret
         if len(self.vault.pending) >= FLUSH_EVERY:
             self.vault.flush()
+
+    def _superseded_row(self, step, client):
+        """The row of a key a replacement superseded and keeps live: the previous key of its variable, in its grace period."""
+        record = self.previous.get(step.vault_var) or previous_record(
+            step.key_id, step.live.get('name'), self._server_now(client), step.decl.retire_after,
+            step.plane == 'issued' and step.decl.retire_when_used)
+        kept = Step(step.plane, step.name, 'grace', previous_due(record, self._server_now(client))[1], decl=step.decl, live=step.live)
+        row = self._row(kept)
+        row['retire_after'] = record['retire_after']
+        return row
+
+    def _settle_previous(self, view):
+        """Drop the ``previous`` record of every variable whose previous key was retired in this run, or is gone."""
+        waiting = set(row['old_id'] for row in self.rows if row['action'] == 'grace')
+        planned = set(row['vault_var'] for row in self.rows if row['vault_var'])
+        for var, entry in sorted(view.items()):
+            previous = entry.get('previous')
+            if not previous or var not in planned or var in self.previous or previous['key_id'] in waiting:
+                continue
+            meta = dict(self.vault.data.get(var + '_meta') or {})
+            secret = self.vault.data.get(var)
+            if not isinstance(secret, str) or not secret:
+                continue
+            meta.pop('previous', None)
+            self.vault.put(var, secret, meta)
+            self.forgotten.append(var)
+            gone = not any(row['old_id'] == previous['key_id'] for row in self.rows if row['action'] == 'retire')
+            if gone:
+                self.report('%s: the previous key %s is no longer live; its record is removed from the vault file'
+                            % (var, previous['key_id']))
 
     def _apply_project(self, console, steps):
         creating = [s for s in steps if s.action in ('create', 'replace')]
@@ -326,6 +383,8 @@ class Engine:
             for step in steps:
                 if step.action != 'prune':
                     self._row(step, key=self._predicted_project(step) if step.action in ('create', 'replace') else None)
+                if step.grace:
+                    self._superseded_row(step, console)
             return
         known = set(k.get('id') for k in self.live['project'] or [])
         try:
@@ -337,18 +396,20 @@ class Engine:
                     raise EngineError('Environment %s: creating project API key %s returned no secret.' % (self.env, step.name))
                 self._wrote()
                 known.add(created.get('id'))
-                self._store(step, 'project', created, secret)
+                self._store(step, 'project', created, secret, console)
                 self._row(step, key=created)
         finally:
             self._count(console)
             self.vault.flush()
         for step in steps:
-            if step.action in ('none', 'fail'):
+            if step.action in ('none', 'fail', 'grace'):
                 self._row(step)
             elif step.action == 'retire':
                 self._retire_project(console, step)
         for step in creating:
-            if step.live:
+            if step.live and step.grace:
+                self._superseded_row(step, console)
+            elif step.live:
                 delete_project_key(console, self.project, step.key_id)
                 self._wrote()
         self._count(console)
@@ -387,6 +448,8 @@ class Engine:
                 elif step.action == 'update':
                     key = dict(step.live, **step.changes)
                 self._row(step, key=key, note=(step.reason + self.talos_note) if step.action == 'create' and self.talos_note else None)
+                if step.grace:
+                    self._superseded_row(step, getattr(getattr(self, 'talos', None), 'client', None))
             return
         talos = Talos(self._client('issued', talos_key))
         issuing = [s for s in steps if s.action in ('create', 'replace', 'rotate')]
@@ -402,7 +465,7 @@ class Engine:
                     body = desired.issue_body()
                 key, secret = talos.issue(body, keep_ids=known)
                 self._wrote()
-                self._store(step, 'issued', key, secret)
+                self._store(step, 'issued', key, secret, talos.client)
                 self._row(step, key=key)
         finally:
             self._count(talos.client)
@@ -413,10 +476,12 @@ class Engine:
                 self._wrote()
                 key = key.get('issued_api_key', key) if isinstance(key, dict) else {}
                 self._row(step, key=key or step.live)
-            elif step.action in ('none',):
+            elif step.action in ('none', 'grace'):
                 self._row(step)
         for step in steps:
-            if step.action in ('replace', 'rotate') and step.live:
+            if step.action in ('replace', 'rotate') and step.live and step.grace:
+                self._superseded_row(step, talos.client)
+            elif step.action in ('replace', 'rotate') and step.live:
                 talos.revoke(step.key_id, 'superseded')
                 self._wrote()
             elif step.action == 'retire':
@@ -455,7 +520,8 @@ class Engine:
                 embedded = embedded_key_id(secret)
                 if embedded and embedded != key_id:
                     bad.append('%s (the stored secret belongs to key %s, the live key is %s)' % (name, embedded, key_id))
-                elif self.verify == 'all' or var in self.new_secrets:
+                elif (self.verify == 'all' or var in self.new_secrets) and not (meta.get('previous') or {}).get('retire_when_used'):
+                    # a verify sets last_used_time: the new key's first use by a service must retire the previous key, not ours
                     online.append((name, key_id, secret))
             else:
                 live = [k for k in self.live['project'] or [] if k.get('id') == key_id]
@@ -489,10 +555,26 @@ class Engine:
         counts = {}
         for row in self.rows:
             counts[row['action']] = counts.get(row['action'], 0) + 1
+        changed = changed or bool(self.forgotten)
         return {'changed': changed, 'api_keys': self.rows, 'summary': self.summary(), 'counts': counts,
-                'vault': {'path': self.vault.path, 'changed': bool(self.vault.written) or (self.check_mode and bool(self.new_secrets))},
+                'previous_keys': self.previous_keys(),
+                'vault': {'path': self.vault.path,
+                          'changed': bool(self.vault.written) or (self.check_mode and bool(self.new_secrets or self.forgotten))},
                 'requests': self.requests, 'verified': self.verified, 'verify_calls': self.verify_calls,
                 'imported': (self.imported or {}).get('summary', {})}
+
+    def previous_keys(self):
+        """The keys kept live in their grace period: plane, name, id, vault_var (of their successor), retire_after, why."""
+        keys = []
+        for row in self.rows:
+            if row['action'] == 'grace':
+                var = next((r['vault_var'] for r in self.rows if r['name'] == row['name'] and r['plane'] == row['plane']
+                            and r['vault_var']), '')
+                record = self.previous.get(var) or (self.vault.data.get(var + '_meta') or {}).get('previous') or {}
+                keys.append({'plane': row['plane'], 'name': row['name'], 'id': row['id'], 'vault_var': var,
+                             'retire_after': record.get('retire_after'), 'retire_when_used': bool(record.get('retire_when_used')),
+                             'reason': row['reason']})
+        return keys
 
     def summary(self):
         lines = []

@@ -335,6 +335,9 @@ def _merged(current, var, secret, meta, now):
     old_meta = current.get(var + META_SUFFIX)
     old_meta = old_meta if isinstance(old_meta, dict) else {}
     new_meta = dict((field, meta.get(field)) for field in META_FIELDS)
+    if meta.get('previous'):
+        # the key this one superseded, live in its grace period (id, name, retire-after time; never its secret)
+        new_meta['previous'] = dict(meta['previous'])
     same_key = current.get(var) == secret and old_meta.get('key_id') == new_meta['key_id']
     new_meta['stored_at'] = old_meta.get('stored_at') if same_key and old_meta.get('stored_at') else now
     new[var] = secret

@@ -2,6 +2,7 @@
 # request statistics and fault injection. One ThreadingHTTPServer on 127.0.0.1, HTTP/1.1 keep-alive.
 from __future__ import annotations
 
+import email.utils
 import re
 import socket
 import struct
@@ -188,6 +189,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
+    def date_time_string(self, timestamp=None):
+        """The Date header (RFC 9110 5.6.7) from the emulator's clock, so a moved clock shows in every answer."""
+        return email.utils.formatdate(self.server.emulator.clock() if timestamp is None else timestamp, usegmt=True)
 
     def send_error(self, code, message=None, explain=None):
         """Errors found by http.server itself (bad request line, unsupported method): herodot JSON, then close."""

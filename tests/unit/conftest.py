@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import json
 import re
 import time
@@ -119,6 +120,8 @@ class EmulatorAdapter(BaseAdapter):
         response = requests.Response()
         response.status_code = resp.status
         response.headers = CaseInsensitiveDict(resp.headers)
+        # as the HTTP server sends it: the emulator's clock (moved by its admin clock offset)
+        response.headers.setdefault('Date', email.utils.formatdate(self.ory.emulator.clock(), usegmt=True))
         response._content = resp.body  # pylint: disable=protected-access
         response.reason = HTTP_REASONS.get(resp.status, 'Error')
         response.url = request.url

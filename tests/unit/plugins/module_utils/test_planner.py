@@ -209,8 +209,10 @@ def test_embedded_key_id():
 def test_stored_view_holds_no_secret():
     data = {'a': ak_secret(uuid(1)), 'a_meta': {'key_id': uuid(1)}, 'b_meta': {'key_id': uuid(2)}, 'other': 5}
     view = stored_view(data)
-    assert view['a'] == {'key_id': uuid(1), 'secret': True, 'embedded_id': uuid(1), 'last_characters': 'ksum'}
-    assert view['b'] == {'key_id': uuid(2), 'secret': False, 'embedded_id': None, 'last_characters': ''}
+    assert view['a'] == {'key_id': uuid(1), 'secret': True, 'embedded_id': uuid(1), 'last_characters': 'ksum',
+                         'previous': None}
+    assert view['b'] == {'key_id': uuid(2), 'secret': False, 'embedded_id': None, 'last_characters': '',
+                         'previous': None}
     assert view['other']['secret'] is False
 
 
