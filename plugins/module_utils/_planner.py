@@ -148,6 +148,13 @@ def previous_due(previous, at, retire_previous=False, new_key=None):
     return False, 'previous key in its grace period: kept live %s' % ', '.join(waits)
 
 
+def deferred_reason(reason, previous_id):
+    """Why a replacement that is due waits: the key's previous key is still in its grace period. Replacing now would make
+    the current key the previous one and retire the older key, which services may still use (nothing deployed the
+    current secret yet, as far as the run can tell). It is replaced by the first run after that key is retired."""
+    return '%s; waits while its previous key %s is in its grace period (replaced once that key is retired)' % (reason, previous_id)
+
+
 # ---------------------------------------------------------------- declarations
 
 
@@ -443,20 +450,19 @@ def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate',
     if current:
         key = current[0]
         action, reason, changes = _kept_key_action(decl, key, at)
-        grace = action == 'replace' and grace_wanted(decl.retire_after, decl.retire_when_used)
-        step = Step(plane, decl.full_name, action, reason, decl=decl, live=key, changes=changes, grace=grace)
+        waiting = None
         for other in usable:
-            if other is key:
-                continue
-            if previous and _id(plane, other) == previous['key_id']:
-                if action == 'replace':
-                    due, why = True, 'previous key, superseded again: only one previous key is kept'
-                else:
-                    due, why = previous_due(previous, server_at or at, retire_previous, key)
+            if other is not key and previous and _id(plane, other) == previous['key_id']:
+                due, why = previous_due(previous, server_at or at, retire_previous, key)
+                waiting = None if due else other
                 retire.append(Step(plane, decl.full_name, 'retire' if due else 'grace', why, decl=decl, live=other))
-            else:
+            elif other is not key:
                 retire.append(Step(plane, decl.full_name, 'retire', 'a duplicate (left by an interrupted replacement); '
                                    'the vault file holds the secret of %s' % stored_id, decl=decl, live=other))
+        if action == 'replace' and waiting is not None:
+            action, reason = 'none', deferred_reason(reason, _id(plane, waiting))
+        grace = action == 'replace' and grace_wanted(decl.retire_after, decl.retire_when_used)
+        step = Step(plane, decl.full_name, action, reason, decl=decl, live=key, changes=changes, grace=grace)
         return [step] + retire
     ids = ', '.join(str(_id(plane, k)) for k in usable)
     if len(usable) > 1:

@@ -36,7 +36,9 @@ def params(ory, **extra):
 
 
 def run(ory, path, check_mode=False, **extra):
-    clock = lambda: datetime.datetime.fromtimestamp(ory.now(), datetime.timezone.utc)  # noqa: E731
+    def clock():
+        return datetime.datetime.fromtimestamp(ory.now(), datetime.timezone.utc)
+
     shown = []
     ory.forget_calls()
     result = Engine(params(ory, **extra), str(path), VAULT_SECRETS, check_mode=check_mode, report=shown.append, clock=clock).run()
@@ -186,3 +188,24 @@ def test_retire_when_used_on_a_project_key_is_refused(ory, tmp_path):
     with pytest.raises(EngineError, match='retire_when_used applies to issued keys only'):
         run(ory, tmp_path / 'vault.yml', project_api_keys=[dict(name='talos', retire_when_used=True)])
     assert not ory.writes()
+
+
+def test_a_replacement_due_while_the_previous_key_waits_is_deferred(ory, tmp_path):
+    """Replacing the current key now would retire the previous one, which services may still use: it waits."""
+    path = tmp_path / 'vault.yml'
+    before = first_run_25_days_ago(ory, path)
+    run(ory, path)
+    rotated = stored(path)
+    moved = [dict(name='worker', actor_id='svc-worker-2', ttl='30d', rotate_before='7d')]
+    deferred = run(ory, path, issued_api_keys=moved)
+    row = [r for r in deferred['api_keys'] if r['plane'] == 'issued' and r['action'] == 'none'][0]
+    assert row['reason'].startswith('actor_id (') and 'waits while its previous key %s' % before[WORKER + '_meta']['key_id'] in row['reason']
+    assert not deferred['changed'] and not ory.writes()
+    assert ory.verify(before[WORKER])['is_valid'], 'the key services may still use stays live'
+
+    # the deploy is done: retire_previous retires the old key, and the replacement goes ahead with a grace period of its own
+    done = run(ory, path, issued_api_keys=moved, retire_previous=True)
+    assert actions(done) == [('issued', 'grace'), ('issued', 'replace'), ('issued', 'retire'), ('project', 'none'), ('project', 'retire')]
+    assert ory.verify(before[WORKER])['error_code'] == 'VERIFICATION_ERROR_REVOKED'
+    assert ory.verify(rotated[WORKER])['is_valid'], 'the deployed secret keeps working in its own grace period'
+    assert stored(path)[WORKER + '_meta']['previous']['key_id'] == rotated[WORKER + '_meta']['key_id']
