@@ -429,7 +429,8 @@ def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate',
     The vault file's ``previous`` key (superseded by an earlier replacement) gets ``grace`` while it waits and ``retire``
     once due (``previous_due`` on ``server_at``, Ory Network's clock). A replacement of a key whose secret is stored keeps
     the replaced key as the new previous key when the declaration asks for a grace period; a replacement for a lost
-    secret never does (nobody holds that secret), and a second replacement retires the older previous key at once."""
+    secret never does (nobody holds that secret), and a replacement due while the previous key waits is deferred
+    (``deferred_reason``): one previous key per variable, never retired before its trigger."""
     plane = decl.plane
     same = [k for k in live if k.get('name') == decl.full_name]
     usable = sorted((k for k in same if _usable(plane, k, at)), key=lambda k: str(_id(plane, k)))

@@ -112,8 +112,9 @@ options:
         working until they are deployed with the new one.
       - The first run after the grace period (counted from the new key's creation, on Ory Network's clock) deletes or
         revokes the previous key. O(retire_previous) retires it earlier; O(retire_when_used) when the new key is used.
-      - A key replaced because its secret is lost never gets a grace period (nobody holds its secret); a key replaced again
-        while its previous key waits retires that older key at once (one previous key per variable).
+      - A key replaced because its secret is lost never gets a grace period (nobody holds its secret). One previous key per
+        variable - a replacement that comes due while the previous key still waits (rotate_before, a changed expiry or
+        C(actor_id)) is deferred until that key is retired, since replacing now would retire a key services may still use.
       - Without O(retire_after) and O(retire_when_used), a replaced key is retired in the run that replaces it.
     type: str
   retire_previous:
