@@ -11,8 +11,9 @@ Runs the playbooks of docs/examples/rotation (copied to a scratch directory) aga
    (a deleted key gets 401) and the checkout service's issued key is verified through Talos (a revoked key is not
    valid). It reads its secrets from the files deploy.yml writes, and only when deploy.yml tells it to (its handler
    touches the reload file), as a service does;
-3. bootstrap.yml (check mode first, then for real), a pause, deploy.yml, a pause, retire.yml, a pause (and with the
-   grace period, rotate.yml: a second run with nothing due changes nothing).
+3. bootstrap.yml, a pause, deploy.yml, a pause, retire.yml, a pause; with the grace period also bootstrap.yml in check
+   mode first (it must show the rotation and leave the vault file alone) and rotate.yml at the end (a second run with
+   nothing due changes nothing).
 
 grace: the example as written (ory_bootstrap_retire_after: 24h): the vault file records the replaced keys as
 ``previous`` and the consumer sees 0 failed checks. off: the same playbooks with ory_bootstrap_retire_after empty
@@ -94,7 +95,7 @@ class Consumer(threading.Thread):
         self.reloads += 1
 
     def check(self):
-        status, _ = call('GET', self.project_url + '/v2alpha1/admin/issuedApiKeys?page_size=1', self.secrets['gateway'])
+        status = call('GET', self.project_url + '/v2alpha1/admin/issuedApiKeys?page_size=1', self.secrets['gateway'])[0]
         self.checks.append((self.phase, 'gateway', status == 200, 'HTTP %s' % status))
         status, body = call('POST', self.project_url + '/v2alpha1/admin/apiKeys:verify', self.seed_key,
                             {'credential': self.secrets['checkout']})
@@ -186,12 +187,13 @@ class Driver:
         consumer.start()
         started = time.monotonic()
         try:
-            consumer.phase = 'bootstrap --check'
-            with open(self.vault, 'rb') as handle:
-                raw = handle.read()
-            self.expect(self.playbook('bootstrap.yml', '--check') > 0, 'check mode shows no rotation: the keys are not due')
-            with open(self.vault, 'rb') as handle:
-                self.expect(handle.read() == raw, 'check mode changed the vault file')
+            if self.variant == 'grace':
+                consumer.phase = 'bootstrap --check'
+                with open(self.vault, 'rb') as handle:
+                    raw = handle.read()
+                self.expect(self.playbook('bootstrap.yml', '--check') > 0, 'check mode shows no rotation: the keys are not due')
+                with open(self.vault, 'rb') as handle:
+                    self.expect(handle.read() == raw, 'check mode changed the vault file')
 
             consumer.phase = 'bootstrap'
             self.playbook('bootstrap.yml')
