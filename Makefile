@@ -8,7 +8,7 @@ VENV_2_18  ?= .venv-2.18
 STAMP_2_18 := $(VENV_2_18)/.installed
 MATRIX_2_18 := sanity-2.18 units-2.18 integration-2.18 examples-2.18
 
-.PHONY: demo test venv lint sanity units contract integration examples molecule awx eda docs-lint bench bench-imported report faults clean $(MATRIX_2_18)
+.PHONY: demo test venv lint sanity units contract integration examples rotation molecule awx eda docs-lint bench bench-imported report faults clean $(MATRIX_2_18)
 
 $(STAMP): requirements-dev.txt
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ $(MATRIX_2_18): $(STAMP) $(STAMP_2_18)
 	@PATH=$(CURDIR)/$(BIN):$$PATH ORY_VENV_2_18=$(CURDIR)/$(VENV_2_18) bash tests/run_tests.sh $@
 
 # Single steps, for development.
-lint sanity units contract integration examples molecule awx eda docs-lint bench bench-imported report: $(STAMP)
+lint sanity units contract integration examples rotation molecule awx eda docs-lint bench bench-imported report: $(STAMP)
 	@PATH=$(CURDIR)/$(BIN):$$PATH bash tests/run_tests.sh $@
 
 ## Fault matrix: every write of every key module x every injected fault x SEEDS seeds (make test runs 1 seed).

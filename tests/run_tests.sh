@@ -9,7 +9,7 @@ export ANSIBLE_FORCE_COLOR=0 PY_COLORS=0 NO_COLOR=1 ANSIBLE_NOCOLOR=1
 
 # sanity, units, integration and examples run on every ansible-core minor in requires_ansible: the pin from the
 # active venv, and 2.18 from its own venv ($ORY_VENV_2_18, default .venv-2.18) as the *-2.18 steps.
-STEPS=(lint docs-lint sanity sanity-2.18 units units-2.18 contract integration integration-2.18 examples examples-2.18 molecule awx eda bench bench-imported report faults)
+STEPS=(lint docs-lint sanity sanity-2.18 units units-2.18 contract integration integration-2.18 examples examples-2.18 rotation molecule awx eda bench bench-imported report faults)
 [ $# -gt 0 ] && STEPS=("$@")
 VENV_2_18=${ORY_VENV_2_18:-$ROOT/.venv-2.18}
 
@@ -43,6 +43,8 @@ run_step() {
     integration) python tests/utils/with_emulator.py --integration-config "$COLL/tests/integration/integration_config.yml" -- \
                    bash -c "cd '$COLL' && ansible-test integration --local --python $PYVER --color no" ;;
     examples)    python tests/utils/with_emulator.py --fresh -- python tests/utils/run_examples.py ;;
+    rotation)    python tests/utils/with_emulator.py --fresh -- python tests/rotation/consumer_sim.py grace &&
+                 python tests/utils/with_emulator.py --fresh -- python tests/rotation/consumer_sim.py off ;;
     molecule)    if [ -d extensions/molecule ]; then python tests/utils/with_emulator.py -- molecule test --all
                  else echo "no molecule scenarios yet"; fi ;;
     awx)         python -m pytest -q -p no:cacheprovider tests/awx ;;
