@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin of ory.network.ory_api_key_audit: reads the environment's vault file on the controller.
 
-Only the metadata of each stored secret (variable, key id, name, expiry) goes to the module, and the project API key
+Only the metadata of each stored secret (variable, key id, name, expiry, and the ``previous`` key a replacement keeps
+live in its grace period) goes to the module, and the project API key
 named by project_api_key_var (a no_log module option). The audit itself is read-only and check-mode safe.
 """
 
@@ -11,12 +12,16 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.ory.network.plugins.module_utils._planner import previous_of
 from ansible_collections.ory.network.plugins.plugin_utils._secret_action import SecretActionBase
 from ansible_collections.ory.network.plugins.plugin_utils._vault_store import META_SUFFIX, VaultStoreError, read_vars
 
 
 def stored_secrets(data):
-    """[{var, key_id, name, expires_at}] of every ``<var>_meta`` entry whose ``<var>`` holds a value, sorted by variable."""
+    """[{var, key_id, name, expires_at}] of every ``<var>_meta`` entry whose ``<var>`` holds a value, sorted by variable.
+
+    An entry whose metadata records a ``previous`` key (kept live in its grace period) also has ``previous``: its id,
+    name, replaced_at, retire_after and retire_when_used (never a secret)."""
     out = []
     for name in sorted(str(n) for n in data):
         meta = data.get(name)
@@ -25,8 +30,13 @@ def stored_secrets(data):
         var = name[:-len(META_SUFFIX)]
         if not data.get(var):
             continue
-        out.append({'var': var, 'key_id': str(meta.get('key_id')), 'name': meta.get('name'),
-                    'expires_at': None if meta.get('expires_at') is None else str(meta.get('expires_at'))})
+        entry = {'var': var, 'key_id': str(meta.get('key_id')), 'name': meta.get('name'),
+                 'expires_at': None if meta.get('expires_at') is None else str(meta.get('expires_at'))}
+        previous = previous_of(meta)
+        if previous:
+            entry['previous'] = dict((field, None if value is None else value if isinstance(value, bool) else str(value))
+                                     for field, value in previous.items())
+        out.append(entry)
     return out
 
 

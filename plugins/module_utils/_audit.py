@@ -5,19 +5,23 @@
 
 Input: the keys of each plane as the APIs list them (console project and workspace keys, Talos issued and
 imported keys), the metadata of the secrets stored in the environment's vault file (never the secrets), the
-declared keys (for ``rotate_before``) and the time. Output: one row per key with its flags, and per flag the
-count and the keys, all sorted, so that the same input always gives the same output.
+declared keys (for ``rotate_before``) and the time. A key the vault file records as the ``previous`` key of a
+variable (replaced, kept live in its grace period by the bootstrap) is flagged ``retiring`` with its retire-after
+time. Output: one row per key with its flags, and per flag the count and the keys, all sorted, so that the same input
+always gives the same output.
 """
 
 from __future__ import annotations
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import format_time, parse_duration, parse_time
+from ansible_collections.ory.network.plugins.module_utils._planner import previous_due, previous_of
 
 PLANES = ('project', 'workspace', 'issued', 'imported')
 
 # Flags, in the order reports show them (the first one a key has decides its colour in the timeline).
 FLAGS = (
     ('expired', 'Expired but still listed'),
+    ('retiring', 'Replaced, kept live until retired (grace period)'),
     ('rotate_due', 'Within its declared rotate_before'),
     ('expiring', 'Expiring within the window'),
     ('no_stored_secret', 'Live, but its secret is in no vault file'),
@@ -104,7 +108,8 @@ def audit_environment(environment, planes, stored, declared, at, window='30d', u
     """Classify every key of one environment.
 
     planes: {'project': [...], 'workspace': [...], 'issued': [...], 'imported': [...]}; a plane missing or None was not read.
-    stored: list of vault metadata {var, key_id, name, expires_at} or None when no vault file was given.
+    stored: list of vault metadata {var, key_id, name, expires_at, optional previous (the ``previous`` record of
+    ``<var>_meta``)} or None when no vault file was given.
     at: the audit time (aware datetime). Returns the environment's audit (a JSON-able dict).
     """
     prefix = name_prefix if name_prefix is not None else '%s:' % environment
@@ -114,6 +119,12 @@ def audit_environment(environment, planes, stored, declared, at, window='30d', u
     rotate = declared_rotate_before(declared)
     stored_ids = set(str(s.get('key_id')) for s in stored or [] if s.get('key_id'))
     stored_vars = dict((str(s.get('key_id')), s.get('var')) for s in stored or [] if s.get('key_id'))
+    # the previous keys (kept live in their grace period): id -> (variable of the successor, successor id, record)
+    previous = {}
+    for entry in stored or []:
+        record = previous_of({'previous': entry.get('previous')})
+        if record:
+            previous[str(record['key_id'])] = (entry.get('var'), str(entry.get('key_id') or ''), record)
 
     rows = []
     for plane in PLANES:
@@ -137,19 +148,25 @@ def audit_environment(environment, planes, stored, declared, at, window='30d', u
         row['rotate_before_days'] = None
         flags = []
         live = row['status'] == 'active'
+        waiting = previous.get(row['id']) if live else None
+        row['previous_of'] = waiting[0] if waiting else None
+        row['retire_after'] = waiting[2]['retire_after'] if waiting else None
+        row['retire_due'] = _retire_due(waiting, rows, at) if waiting else None
         if row['status'] == 'expired':
             flags.append('expired')
+        if waiting:
+            flags.append('retiring')
         if live and remaining is not None:
             declared_s = rotate.get((row['plane'], row['name']))
             if declared_s is None and row['name'].startswith(prefix):
                 declared_s = rotate.get((row['plane'], row['name'][len(prefix):]))
             if declared_s is not None:
                 row['rotate_before_days'] = _days(declared_s)
-                if remaining <= declared_s:
+                if remaining <= declared_s and not waiting:       # a previous key is replaced already
                     flags.append('rotate_due')
             if remaining <= window_s:
                 flags.append('expiring')
-        if live and stored is not None and row['plane'] in ('project', 'issued') and not row['stored']:
+        if live and stored is not None and row['plane'] in ('project', 'issued') and not row['stored'] and not waiting:
             flags.append('no_stored_secret')
         if not row['marker'] and row['status'] != 'revoked':
             flags.append('unmarked')
@@ -167,7 +184,7 @@ def audit_environment(environment, planes, stored, declared, at, window='30d', u
 
     by_name = {}
     for row in rows:
-        if row['status'] == 'active':
+        if row['status'] == 'active' and 'retiring' not in row['flags']:    # a previous key and its successor share a name
             by_name.setdefault((row['plane'], row['name']), []).append(row)
     for group in by_name.values():
         if len(group) > 1:
@@ -201,6 +218,13 @@ def audit_environment(environment, planes, stored, declared, at, window='30d', u
         'flags': flags,
         'api_keys': rows,
     }
+
+
+def _retire_due(waiting, rows, at):
+    """Whether the bootstrap's next run retires this previous key (the planner's rule, on the audit time)."""
+    successor = next((r for r in rows if r['id'] == waiting[1]), {})
+    due, dummy = previous_due(waiting[2], at, False, {'key_id': successor.get('id'), 'last_used_time': successor.get('last_used')})
+    return due
 
 
 def key_label(row):

@@ -21,7 +21,12 @@ description:
     (C(last_used_time) older than O(unused_after); issued and imported keys only); V(unmarked) (not made by the bootstrap role:
     project keys without the C(<environment>:) name prefix, issued and imported keys without the C(managed_by)/C(environment)
     metadata); V(duplicate_name) (two live keys with one name on one plane); V(no_stored_secret) (a live project or issued key
-    whose id is in no C(*_meta) entry of O(vault_file)); V(no_expiry)."
+    whose id is in no C(*_meta) entry of O(vault_file)); V(no_expiry); V(retiring) (a key the bootstrap replaced and keeps live
+    in its grace period: O(vault_file) records it as the C(previous) key of a variable, see the bootstrap role's C(retire_after);
+    such a key is not flagged V(no_stored_secret), V(rotate_due) or V(duplicate_name))."
+  - "A V(retiring) key has C(retire_after) (when the next bootstrap run after it retires the key), C(retire_due) (whether the
+    next run retires it, by the planner's rule on the audit time) and C(previous_of) (the variable that holds its successor's
+    secret)."
   - Run it once per environment (inventory host) and write one report for all of them with M(ory.network.ory_api_key_report).
 author:
   - ory.network collection maintainers (@ory-network-ansible)
@@ -60,7 +65,8 @@ options:
     type: str
   stored_secrets:
     description:
-      - Set by the action plugin from O(vault_file) (variable, key id, name, expiry of each stored secret; never a secret).
+      - Set by the action plugin from O(vault_file) (variable, key id, name, expiry of each stored secret, and the C(previous)
+        key a replacement keeps live in its grace period; never a secret).
         Do not set it yourself.
     type: list
     elements: dict
@@ -166,11 +172,92 @@ audit:
       type: dict
       sample: {expiring: {title: Expiring within the window, count: 1, keys: ["issued production:checkout (3f2b8c1e)"]}}
     api_keys:
-      description:
-        - One entry per key (C(plane), C(id), C(name), C(actor_id), C(status) active/expired/revoked, C(created), C(expires),
-          C(last_used), C(days_to_expiry), C(rotate_before_days), C(marker), C(stored), C(vault_var), C(flags), C(label)).
+      description: One entry per key, sorted by plane, name and id.
       type: list
       elements: dict
+      contains:
+        plane:
+          description: V(project), V(workspace), V(issued) or V(imported).
+          type: str
+          returned: always
+        id:
+          description: The key's id.
+          type: str
+          returned: always
+        name:
+          description: The key's name.
+          type: str
+          returned: always
+        actor_id:
+          description: The actor of an issued or imported key (null for console keys).
+          type: str
+          returned: always
+        status:
+          description: V(active), V(expired) or V(revoked).
+          type: str
+          returned: always
+        created:
+          description: When the key was made (as the API reports it).
+          type: str
+          returned: always
+        expires:
+          description: When the key expires, or null.
+          type: str
+          returned: always
+        last_used:
+          description: The key's C(last_used_time) (issued and imported keys), or null.
+          type: str
+          returned: always
+        days_to_expiry:
+          description: Whole days left (negative when expired), or null for keys that never expire.
+          type: int
+          returned: always
+        rotate_before_days:
+          description: The declared C(rotate_before) in days, or null.
+          type: int
+          returned: always
+        marker:
+          description: Whether the bootstrap role made the key (name prefix, or metadata).
+          type: bool
+          returned: always
+        stored:
+          description: Whether O(vault_file) holds the key's secret; null without O(vault_file).
+          type: bool
+          returned: always
+        vault_var:
+          description: The variable of O(vault_file) that holds its secret, or null.
+          type: str
+          returned: always
+        previous_of:
+          description: For a key in its grace period (flag V(retiring)), the variable of O(vault_file) whose C(previous) key it is
+            (the variable holds its successor's secret); else null.
+          type: str
+          returned: always
+        retire_after:
+          description: For a V(retiring) key, when the first bootstrap run after it retires the key (RFC 3339; null when only
+            C(retire_previous) or the successor's first use retires it); else null.
+          type: str
+          returned: always
+        retire_due:
+          description: For a V(retiring) key, whether the next bootstrap run retires it (its C(retire_after) has passed at the audit
+            time, or with C(retire_when_used) its successor shows a C(last_used_time)); else null.
+          type: bool
+          returned: always
+        flags:
+          description: The key's flags, in the order of RV(audit.flags).
+          type: list
+          elements: str
+          returned: always
+        label:
+          description: How reports name the key (plane, name, short id; never any part of a secret).
+          type: str
+          returned: always
+      sample:
+        - {plane: issued, id: 9ff75a4e-4567-48ce-8ed1-209e74390a7b, name: "production:worker", actor_id: svc-worker, status: active,
+           created: "2026-11-04T10:00:00Z", expires: "2026-12-14T10:00:00Z", last_used: "2026-11-28T10:00:00Z", days_to_expiry: 14,
+           rotate_before_days: 30, marker: true, stored: false, vault_var: null, previous_of: ory_issued_api_key_worker,
+           retire_after: "2026-11-30T10:00:00Z", retire_due: false, flags: [retiring, expiring],
+           label: "issued production:worker (9ff75a4e)"}
 """
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback

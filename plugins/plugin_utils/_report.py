@@ -19,6 +19,7 @@ from ansible_collections.ory.network.plugins.module_utils._api_keys import parse
 # Colour of a bar by the key's first flag (or its state when it has none).
 COLOURS = {
     'expired': '#c62828',
+    'retiring': '#00897b',
     'rotate_due': '#ef6c00',
     'expiring': '#f9a825',
     'no_stored_secret': '#8e24aa',
@@ -55,6 +56,14 @@ def _flag_of(row):
     return 'revoked' if row['status'] == 'revoked' else 'ok'
 
 
+def _stored(row):
+    """The 'secret stored' cell: yes / no / unknown, or for a previous key in its grace period until when it stays live."""
+    if row.get('previous_of'):
+        when = row.get('retire_after') or 'retire_previous'
+        return 'previous of %s, until %s%s' % (row['previous_of'], when, ' (due)' if row.get('retire_due') else '')
+    return None if row['stored'] is None else ('yes' if row['stored'] else 'no')
+
+
 def render_json(report):
     return json.dumps(report, indent=2, sort_keys=True) + '\n'
 
@@ -80,7 +89,7 @@ def render_markdown(report):
         lines += ['| plane | name | id | status | expires | days left | last used | secret stored | flags |',
                   '|---|---|---|---|---|---:|---|---|---|']
         for row in env['api_keys']:
-            stored = '-' if row['stored'] is None else ('yes' if row['stored'] else 'no')
+            stored = _stored(row) or '-'
             lines.append('| %s | %s | `%s` | %s | %s | %s | %s | %s | %s |' % (
                 row['plane'], row['name'].replace('|', '\\|') or '(no name)', row['id'], row['status'], row['expires'] or 'never',
                 '' if row['days_to_expiry'] is None else row['days_to_expiry'], row['last_used'] or 'never', stored,
@@ -213,7 +222,7 @@ def render_html(report, title='Ory Network API key audit'):
         out.append('<h3>Keys</h3><table class="keys"><thead><tr><th>plane</th><th>name</th><th>id</th><th>actor</th><th>status</th>'
                    '<th>expires</th><th>days left</th><th>last used</th><th>secret stored</th><th>flags</th></tr></thead><tbody>')
         for row in env['api_keys']:
-            stored = '&ndash;' if row['stored'] is None else ('yes' if row['stored'] else 'no')
+            stored = _e(_stored(row)) if _stored(row) else '&ndash;'
             chips = ''.join('<span class="chip" style="background:%s">%s</span>' % (COLOURS[f], _e(f)) for f in row['flags']) or \
                 '<span class="chip ok">ok</span>'
             out.append('<tr><td>%s</td><td>%s</td><td><code>%s</code></td><td>%s</td><td>%s</td><td>%s</td><td class="num">%s</td>'

