@@ -52,6 +52,12 @@ class Grace:
         self.live = found[0] if found else None
         return [k for k in keys if k not in found]
 
+    def aside(self, id_field):
+        """set_aside() for keys whose id is in ``id_field``, as a function of the keys."""
+        def split(keys):
+            return self.set_aside(keys, id_field)
+        return split
+
     def settle(self, at, new_key=None, superseded=False, expired=False):
         """(state, reason) of the previous key: ``retire`` (due now), ``waiting`` or ``gone``; None without a record."""
         if not self.previous:

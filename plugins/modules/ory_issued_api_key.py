@@ -489,7 +489,7 @@ def run(module, connection):
     else:
         stored = params['stored_key_id'] if params['state'] == 'present' else None
         key = talos.find_live(params['name'], params['actor_id'], stored_key_id=stored, leftovers=leftovers,
-                             set_aside=(lambda usable: grace.set_aside(usable, 'key_id')) if stored is not None else None)
+                              set_aside=grace.aside('key_id') if stored is not None else None)
 
     if params['state'] == 'absent':
         return absent(module, talos, key)

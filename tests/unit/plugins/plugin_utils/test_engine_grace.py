@@ -36,7 +36,8 @@ def params(ory, **extra):
 
 
 def run(ory, path, check_mode=False, **extra):
-    clock = lambda: datetime.datetime.fromtimestamp(ory.now(), datetime.timezone.utc)  # noqa: E731
+    def clock():
+        return datetime.datetime.fromtimestamp(ory.now(), datetime.timezone.utc)
     shown = []
     ory.forget_calls()
     result = Engine(params(ory, **extra), str(path), VAULT_SECRETS, check_mode=check_mode, report=shown.append, clock=clock).run()
