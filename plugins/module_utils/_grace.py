@@ -31,6 +31,7 @@ class Grace:
         # With vault_dest only (the action plugin then says which key's secret the file holds): the record lives there.
         self.stored_id = params.get('stored_key_id')
         self.previous = previous_of({'previous': params.get('previous_key')}) if self.stored_id is not None else None
+        self.looked = False       # the task's key was looked up by name (set_aside ran): only then is the record settled
         self.applies = False      # the previous key is set aside (the key whose secret is stored is live)
         self.live = None          # the previous key as listed, when it is live
 
@@ -43,6 +44,7 @@ class Grace:
         """The live keys of the task's name without the previous key, which is never matched as the key of the task nor
         retired as a leftover of an interrupted replacement. Only while the key whose secret is stored is live; else the
         previous key is one more key of this name (the lost-secret rules apply to it)."""
+        self.looked = True
         if not self.previous or not self.stored_id or self.previous['key_id'] == self.stored_id:
             return keys
         if not any(str(k.get(id_field)) == self.stored_id for k in keys):
@@ -59,8 +61,9 @@ class Grace:
         return split
 
     def settle(self, at, new_key=None, superseded=False, expired=False):
-        """(state, reason) of the previous key: ``retire`` (due now), ``waiting`` or ``gone``; None without a record."""
-        if not self.previous:
+        """(state, reason) of the previous key: ``retire`` (due now), ``waiting`` or ``gone``; None without a record, or when
+        the task's key was not looked up by its name (by id: the record is left as it is)."""
+        if not self.previous or not self.looked:
             return None
         if not self.applies:
             return 'gone', NOT_CURRENT

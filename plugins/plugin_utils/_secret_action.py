@@ -35,8 +35,6 @@ except ImportError:  # ansible-core < 2.19
     VaultSecretsContext = None
 
 ACTION_OPTIONS = ('reveal_secret', 'vault_dest', 'vault_var', 'vault_id')
-# Grace period options: the previous key is recorded in the vault file's metadata, so they need vault_dest.
-GRACE_OPTIONS = ('retire_after', 'retire_previous', 'retire_when_used')
 
 
 def lost_secret_message(key_id, vault_dest, cause):
@@ -68,6 +66,8 @@ class SecretActionBase(ActionBase):
     RETIRE_ID = 'id'
     # Options that pick the key: given as null ("{{ none }}") or '' they are refused, never taken as "not given".
     IDENTIFIERS = ('name', 'id')
+    # Grace period options: the previous key is recorded in the vault file's metadata, so they need vault_dest.
+    GRACE_OPTIONS = ('retire_after', 'retire_previous')
 
     _supports_check_mode = True
     _supports_async = False
@@ -129,7 +129,7 @@ class SecretActionBase(ActionBase):
         for name, value in (('vault_dest', vault_dest), ('vault_var', vault_var), ('vault_id', vault_id)):
             if value is not None and not isinstance(value, str):
                 raise ValueError('%s must be a string.' % name)
-        for name in GRACE_OPTIONS:
+        for name in self.GRACE_OPTIONS:
             if not vault_dest and _grace_set(args.get(name)):
                 raise ValueError('%s needs vault_dest and vault_var: the replaced key kept live in its grace period is recorded '
                                  'in the vault file, next to the new secret.' % name)

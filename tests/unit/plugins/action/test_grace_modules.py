@@ -308,3 +308,16 @@ def test_the_channel_is_no_task_option():
     for module in (ory_project_api_key, ory_issued_api_key):
         assert 'previous_key' not in module.argument_spec()
         assert 'previous_key' not in yaml.safe_load(module.DOCUMENTATION)['options']
+
+
+def test_a_task_by_id_leaves_the_record_alone(ory, project):
+    old, new, dummy = replaced_project_key(ory, project, retire_after='24h')
+    raw = project.raw()
+    by_id = project(dict(ory.console_args(project_id=ory.project_id), id=new, name='ci', retire_previous=True))
+    assert by_id['changed'] is False and 'previous_key' not in by_id
+    assert project.raw() == raw and live_ids(ory) == sorted([old, new])
+
+
+def test_retire_when_used_is_no_option_of_project_keys(ory, project):
+    result = project(project_args(ory, 60, retire_when_used=True), vault=False)
+    assert result['failed'] is True and 'retire_when_used' in result['msg'] and 'needs vault_dest' not in result['msg']
