@@ -13,6 +13,10 @@
   caught once, in run(), and reported by the key id and the exception type only, never by its text.
 - Whether the module may return a secret (``secret_sink``) is an internal channel: the plugin passes it in the
   module's environment, so it is not a task option.
+- Grace period (retire_after, retire_previous, retire_when_used; they need vault_dest): the vault variable's
+  ``previous`` record (a replaced key kept live; ids and times, never a secret) goes to the module through its environment
+  too; the module decides with the planner's rule and returns RV(previous_key), which this plugin records in the vault
+  metadata while it waits and drops once it is retired or gone. A key kept live is not retired after the store.
 """
 
 from __future__ import annotations
