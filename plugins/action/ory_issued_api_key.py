@@ -17,3 +17,4 @@ class ActionModule(SecretActionBase):
     RETIRE_SET = {'state': 'absent', 'revoke_reason': 'superseded'}
     RETIRE_ID = 'key_id'
     IDENTIFIERS = ('name', 'key_id', 'actor_id')
+    GRACE_OPTIONS = ('retire_after', 'retire_previous', 'retire_when_used')

@@ -11,7 +11,7 @@ import re
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.ory.network.plugins.module_utils._client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, OryApiError, redact
-from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError, secret_sink, stored_key_id
+from ansible_collections.ory.network.plugins.module_utils._options import Connection, OptionError, previous_key, secret_sink, stored_key_id
 from ansible_collections.ory.network.plugins.module_utils._pacing import process_summary, reset_process_totals
 
 UTC = datetime.timezone.utc
@@ -168,6 +168,7 @@ def run_module(module, run):
     if 'reveal_secret' in module.argument_spec:
         module.params['secret_sink'] = secret_sink()
         module.params['stored_key_id'] = stored_key_id()
+        module.params['previous_key'] = previous_key() if module.params['stored_key_id'] is not None else None
     reset_process_totals()
     try:
         result = run(module, Connection(module.params, getattr(module, 'given', None)))

@@ -10,6 +10,7 @@ before the module runs), then the ORY_* environment variables (argument spec fal
 from __future__ import annotations
 
 import copy
+import json
 import os
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback
@@ -65,6 +66,27 @@ def stored_key_id(environ=None):
     return None if value is None else str(value)
 
 
+# Internal channel too: the vault file's ``previous`` record of the task's variable (JSON: a key an earlier replacement
+# kept live in its grace period; ids and times, never a secret); unset without one.
+PREVIOUS_KEY_ENV = '_ORY_NETWORK_PREVIOUS_KEY'
+
+# Options of the key modules for the grace period of a replaced key (they need vault_dest, where the record is kept).
+GRACE_ARGUMENT_SPEC = dict(
+    retire_after=dict(type='str'),
+    retire_previous=dict(type='bool', default=False),
+)
+
+
+def previous_key(environ=None):
+    """The vault file's ``previous`` record for the task's variable, as the action plugin said (a dict), or None."""
+    value = (os.environ if environ is None else environ).get(PREVIOUS_KEY_ENV)
+    try:
+        record = json.loads(value) if value else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 # Known credential prefixes, longest first, and what they are.
 CREDENTIAL_KINDS = (
     ('ory_wak_', 'a workspace API key'),
@@ -86,6 +108,12 @@ def connection_argument_spec(**extra):
 
 def secret_argument_spec():
     return copy.deepcopy(SECRET_ARGUMENT_SPEC)
+
+
+def grace_argument_spec(**extra):
+    spec = copy.deepcopy(GRACE_ARGUMENT_SPEC)
+    spec.update(extra)
+    return spec
 
 
 def credential_kind(value):

@@ -269,12 +269,14 @@ class Talos:
         params = {'filter': ' AND '.join(clauses)} if clauses else None
         return list(self.client.paginate(ISSUED_PATH, 'issued_api_keys', params=params))
 
-    def find_live(self, name, actor_id=None, stored_key_id=None, leftovers=None):
+    def find_live(self, name, actor_id=None, stored_key_id=None, leftovers=None, set_aside=None):
         """The one usable key with this name (and actor), or an expired one to replace, or None.
 
         A key is usable when its status is ACTIVE and it has not expired. Two usable keys with one name
         are an error naming both ids. With no usable key, the most recent expired (never revoked) key
         is returned so that it can be replaced. Revoked keys are never matched.
+
+        ``set_aside(usable)`` returns the usable keys without the ones to leave alone.
 
         With ``stored_key_id`` (the key whose secret is stored) among several usable keys that are all older than it,
         the older ones are what an interrupted replacement left live: they are appended to ``leftovers`` and the
@@ -286,6 +288,8 @@ class Talos:
             keys = self.list()
         candidates = [k for k in keys if k.get('name') == name and (actor_id is None or k.get('actor_id') == actor_id)]
         usable = [k for k in candidates if effective_status(k) == ACTIVE]
+        if set_aside is not None:
+            usable = set_aside(usable)   # the vault variable's previous key, in its grace period: neither matched nor stale
         stale = half_done_leftovers(usable, stored_key_id, 'key_id', 'create_time')
         if stale and leftovers is not None:
             leftovers.extend(stale)

@@ -23,6 +23,7 @@ author:
 extends_documentation_fragment:
   - ory.network.connection
   - ory.network.secret
+  - ory.network.grace
   - ory.network.attributes
   - ory.network.attributes.ACTIONS
 attributes:
@@ -115,6 +116,15 @@ options:
       - The replacement is a newly issued key with the same attributes and a fresh O(ttl) (Ory's rotate call would keep the
         old expiry). The old key is then revoked as V(superseded), unless O(retire_replaced=false).
     type: str
+  retire_when_used:
+    description:
+      - With a grace period (see O(retire_after)), also retire the previous key once the new key shows a C(last_used_time).
+      - Ory Network sets C(last_used_time) on a key's first verification, asynchronously and at most once a day, so the retire
+        waits for a run after that; it proves that one consumer uses the new secret, not that all do.
+      - Without O(retire_after), the previous key then waits only for this (or O(retire_previous=true)).
+      - Requires O(vault_dest) and O(vault_var).
+    type: bool
+    default: false
   recreate:
     description:
       - What to do when O(actor_id) or O(visibility) differ from the existing key, which cannot be changed in place.
@@ -147,6 +157,33 @@ EXAMPLES = r"""
       team: payments
     ttl: 90d
     rotate_before: 14d
+    vault_dest: vault/billing.yml
+    vault_var: billing_api_key
+
+- name: Rotate the billing key before it expires; keep the old key active until the new one is used or 7 days have passed
+  ory.network.ory_issued_api_key:
+    name: billing-service
+    actor_id: svc-billing
+    scopes: [invoices:read, invoices:write]
+    metadata:
+      team: payments
+    ttl: 90d
+    rotate_before: 14d
+    retire_after: 7d
+    retire_when_used: true
+    vault_dest: vault/billing.yml
+    vault_var: billing_api_key
+
+- name: Last play of the deploy - every billing service has the new secret, so revoke the previous key now
+  ory.network.ory_issued_api_key:
+    name: billing-service
+    actor_id: svc-billing
+    scopes: [invoices:read, invoices:write]
+    metadata:
+      team: payments
+    ttl: 90d
+    rotate_before: 14d
+    retire_previous: true
     vault_dest: vault/billing.yml
     vault_var: billing_api_key
 
@@ -289,7 +326,8 @@ old_key_id:
 retired_key_ids:
   description:
     - IDs of older active keys with this name (and actor) that an earlier replacement left live (its new key's secret is the
-      one stored in O(vault_dest)), revoked as V(superseded) by this run (in check mode, that would be revoked).
+      one stored in O(vault_dest)), and the previous key of O(vault_var) once it is retired (see RV(previous_key)), revoked as
+      V(superseded) by this run (in check mode, that would be revoked).
   returned: when such keys were found
   type: list
   elements: str
@@ -303,6 +341,54 @@ old_key_retired:
   returned: when a key was replaced
   type: bool
   sample: true
+previous_key:
+  description:
+    - The previous key of O(vault_var) - a key that a replacement kept live in its grace period (see O(retire_after)) - and what
+      became of it in this run. The action plugin records it in C(<vault_var>_meta.previous) in O(vault_dest) while it waits,
+      and drops the record once it is retired or gone. Never a secret.
+  returned: with O(vault_dest), when a replacement kept the old key live, or the vault file records a previous key
+  type: dict
+  contains:
+    key_id:
+      description: ID of the previous key.
+      returned: always
+      type: str
+      sample: 3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e
+    name:
+      description: Name of the previous key.
+      returned: always
+      type: str
+      sample: ci-deploy
+    replaced_at:
+      description: When the key that replaced it was created, as Ory Network reports it (RFC 3339 in UTC).
+      returned: always
+      type: str
+      sample: "2026-07-01T10:00:00Z"
+    retire_after:
+      description: When its grace period ends (RFC 3339 in UTC), or null when only another trigger retires it.
+      returned: always
+      type: str
+      sample: "2026-07-02T10:00:00Z"
+    retire_when_used:
+      description: Whether it is retired once the new key is used (issued keys only).
+      returned: always
+      type: bool
+      sample: false
+    state:
+      description:
+        - V(waiting) - it stays live (a key replaced in this run, or one whose grace period has not ended).
+        - V(retired) - this run revoked it (in check mode, would revoke it).
+        - V(gone) - it is no longer live, or no longer the previous key of O(vault_var) (the key whose secret the vault file
+          holds is not live); its record is dropped.
+      returned: always
+      type: str
+      choices: [waiting, retired, gone]
+      sample: waiting
+    reason:
+      description: Why, in one sentence.
+      returned: always
+      type: str
+      sample: "previous key in its grace period: kept live until 2026-07-02T10:00:00Z, or a run with retire_previous"
 vault:
   description:
     - Where the action plugin stored the new secret (O(vault_dest)). The secret itself is then removed from the result.
@@ -347,7 +433,10 @@ from ansible_collections.ory.network.plugins.module_utils._api_keys import (
     UsageError, check_identifier, check_name, expires_within, parse_duration, run_module,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, project_client, redact
-from ansible_collections.ory.network.plugins.module_utils._options import OptionError, OryModule, connection_argument_spec, secret_argument_spec
+from ansible_collections.ory.network.plugins.module_utils._grace import Grace, server_now
+from ansible_collections.ory.network.plugins.module_utils._options import (
+    OptionError, OryModule, connection_argument_spec, grace_argument_spec, secret_argument_spec,
+)
 from ansible_collections.ory.network.plugins.module_utils._planner import lost_secret_action, lost_secret_reason
 from ansible_collections.ory.network.plugins.module_utils._talos import (
     EXPIRED, REVOKE_REASONS, REVOKED, Desired, Talos, diff_view, effective_status, present_key, remaining_ttl,
@@ -376,6 +465,7 @@ def argument_spec():
         recreate=dict(type='str', default='never', choices=['never', 'on_change']),
     )
     spec.update(secret_argument_spec())
+    spec.update(grace_argument_spec(retire_when_used=dict(type='bool', default=False)))
     return spec
 
 
@@ -388,6 +478,7 @@ def run(module, connection):
         raise OptionError('revoke_description is only allowed with revoke_reason: privilege_withdrawn.')
     rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
     desired = Desired(params)
+    grace = Grace(params, when_used=params['retire_when_used'])
     talos = Talos(project_client(connection))
     leftovers = []
 
@@ -397,7 +488,8 @@ def run(module, connection):
             raise UsageError("key_id '%s' is not an issued API key of this project." % params['key_id'])
     else:
         stored = params['stored_key_id'] if params['state'] == 'present' else None
-        key = talos.find_live(params['name'], params['actor_id'], stored_key_id=stored, leftovers=leftovers)
+        key = talos.find_live(params['name'], params['actor_id'], stored_key_id=stored, leftovers=leftovers,
+                              set_aside=grace.aside('key_id') if stored is not None else None)
 
     if params['state'] == 'absent':
         return absent(module, talos, key)
@@ -407,9 +499,9 @@ def run(module, connection):
         # An earlier replacement stored the new key's secret but could not revoke the old key: finish it.
         for old in leftovers:
             talos.revoke(old['key_id'], 'superseded')
-    result = present(module, talos, desired, key, rotate_before)
+    result = present(module, talos, desired, key, rotate_before, grace)
     if leftovers:
-        result.update(changed=True, retired_key_ids=[k['key_id'] for k in leftovers])
+        result.update(changed=True, retired_key_ids=[k['key_id'] for k in leftovers] + result.get('retired_key_ids', []))
     return result
 
 
@@ -457,17 +549,22 @@ def plan(params, desired, key, rotate_before):
     return None, changes
 
 
-def present(module, talos, desired, key, rotate_before):
+def present(module, talos, desired, key, rotate_before, grace):
     params = module.params
     action, changes = plan(params, desired, key, rotate_before)
     if action is None:
-        return dict(changed=False, api_key=present_key(key))
+        result = dict(changed=False, api_key=present_key(key))
+        settle_previous(module, talos, grace, result, key)
+        return result
     if action in ('issue', 'replace', 'rotate') and params['secret_sink'] == 'none':
         raise UsageError(LOST_SECRET)
 
     result = dict(changed=True)
     retire = params['retire_replaced']
     secret = None
+    # a successor of a key whose secret is stored: with a grace period, the replaced key stays live as the previous key
+    kept = action in ('replace', 'rotate') and grace.wanted and effective_status(key) != EXPIRED and \
+        not lost_secret_reason(key['key_id'], params['stored_key_id'])
     if action == 'patch':
         after = dict(key, **changes) if module.check_mode else talos.patch(key['key_id'], changes)
     elif action == 'issue':
@@ -475,7 +572,7 @@ def present(module, talos, desired, key, rotate_before):
             after = desired.predicted()
         else:
             after, secret = talos.issue(desired.issue_body())
-    elif action == 'rotate' and retire:
+    elif action == 'rotate' and retire and not kept:
         # Ory's :rotate: same attributes (overridden by the changes) and expiry; the server revokes the old key.
         overrides = dict((path, value if value is not None else {}) for path, value in changes.items())
         if module.check_mode:
@@ -492,17 +589,46 @@ def present(module, talos, desired, key, rotate_before):
         if module.check_mode:
             after = desired.predicted(base, ttl)
         else:
-            after, secret = talos.issue(desired.issue_body(base, ttl), keep_ids=(key['key_id'],))
-            if retire:
+            keep = (key['key_id'], grace.live['key_id']) if grace.live else (key['key_id'],)
+            after, secret = talos.issue(desired.issue_body(base, ttl), keep_ids=keep)
+            if retire and not kept:
                 retire = retire_old(module, talos, key['key_id'])
         result['old_key_id'] = key['key_id']
-        result['old_key_retired'] = retire
+        result['old_key_retired'] = retire and not kept
 
     result['api_key'] = present_key(after)
+    replaced = action in ('replace', 'rotate')
+    settle_previous(module, talos, grace, result, after, superseded=replaced, created=action != 'patch' and not module.check_mode)
+    if kept:
+        result['previous_key'] = grace.record(key['key_id'], key.get('name'), after.get('create_time'), server_now(talos.client))
     if secret is not None:
         result['secret'] = secret
     result['diff'] = dict(before=diff_view(key), after=diff_view(after))
     return result
+
+
+def settle_previous(module, talos, grace, result, new_key, superseded=False, created=False):
+    """Revoke the vault variable's previous key (as superseded) when it is due, or superseded by this run's replacement, and
+    say so in RV(previous_key). After a key was issued, a failed revoke only warns (the new secret must reach the result)."""
+    settled = grace.settle(server_now(talos.client), new_key=new_key, superseded=superseded)
+    if settled is None:
+        return
+    state, reason = settled
+    if state == 'retire':
+        state = 'retired'
+        if not module.check_mode:
+            try:
+                talos.revoke(grace.previous['key_id'], 'superseded')
+            except OryApiError as exc:
+                if not created:
+                    raise
+                state = 'waiting'
+                module.warn(redact('The new key was issued, but revoking the previous key %s failed (%s); the next run revokes it.'
+                                   % (grace.previous['key_id'], str(exc).rstrip('.'))))
+        if state == 'retired':
+            result['changed'] = True
+            result['retired_key_ids'] = result.get('retired_key_ids', []) + [grace.previous['key_id']]
+    result['previous_key'] = grace.outcome(state, reason)
 
 
 def retire_old(module, talos, key_id):

@@ -82,6 +82,7 @@ options:
 extends_documentation_fragment:
   - ory.network.connection
   - ory.network.secret
+  - ory.network.grace
   - ory.network.attributes
   - ory.network.attributes.ACTIONS
 attributes:
@@ -118,6 +119,24 @@ EXAMPLES = r"""
     name: ci-deploy
     expires_in: 90d
     rotate_before: 14d
+    vault_dest: vault/ory_ci_key.yml
+    vault_var: ory_ci_project_api_key
+
+- name: Renew the CI key before it expires, but keep the old key live for a day so that running services can catch up
+  ory.network.ory_project_api_key:
+    name: ci-deploy
+    expires_in: 90d
+    rotate_before: 14d
+    retire_after: 24h
+    vault_dest: vault/ory_ci_key.yml
+    vault_var: ory_ci_project_api_key
+
+- name: After the deploy play gave every service the new secret, retire the previous key now
+  ory.network.ory_project_api_key:
+    name: ci-deploy
+    expires_in: 90d
+    rotate_before: 14d
+    retire_previous: true
     vault_dest: vault/ory_ci_key.yml
     vault_var: ory_ci_project_api_key
 
@@ -222,7 +241,8 @@ old_key_id:
 retired_key_ids:
   description:
     - IDs of older keys with this name that an earlier replacement left live (its new key's secret is the one stored in
-      O(vault_dest)), deleted by this run (in check mode, that would be deleted).
+      O(vault_dest)), and the previous key of O(vault_var) once it is retired (see RV(previous_key)), deleted by this run (in check
+      mode, that would be deleted).
   returned: when such keys were found
   type: list
   elements: str
@@ -234,6 +254,54 @@ old_key_retired:
   returned: when a key was replaced
   type: bool
   sample: true
+previous_key:
+  description:
+    - The previous key of O(vault_var) - a key that a replacement kept live in its grace period (see O(retire_after)) - and what
+      became of it in this run. The action plugin records it in C(<vault_var>_meta.previous) in O(vault_dest) while it waits,
+      and drops the record once it is retired or gone. Never a secret.
+  returned: with O(vault_dest), when a replacement kept the old key live, or the vault file records a previous key
+  type: dict
+  contains:
+    key_id:
+      description: ID of the previous key.
+      returned: always
+      type: str
+      sample: 3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e
+    name:
+      description: Name of the previous key.
+      returned: always
+      type: str
+      sample: ci-deploy
+    replaced_at:
+      description: When the key that replaced it was created, as Ory Network reports it (RFC 3339 in UTC).
+      returned: always
+      type: str
+      sample: "2026-07-01T10:00:00Z"
+    retire_after:
+      description: When its grace period ends (RFC 3339 in UTC), or null when only another trigger retires it.
+      returned: always
+      type: str
+      sample: "2026-07-02T10:00:00Z"
+    retire_when_used:
+      description: Whether it is retired once the new key is used (issued keys only).
+      returned: always
+      type: bool
+      sample: false
+    state:
+      description:
+        - V(waiting) - it stays live (a key replaced in this run, or one whose grace period has not ended).
+        - V(retired) - this run deleted it (in check mode, would delete it).
+        - V(gone) - it is no longer live, or no longer the previous key of O(vault_var) (the key whose secret the vault file
+          holds is not live); its record is dropped.
+      returned: always
+      type: str
+      choices: [waiting, retired, gone]
+      sample: waiting
+    reason:
+      description: Why, in one sentence.
+      returned: always
+      type: str
+      sample: "previous key in its grace period: kept live until 2026-07-02T10:00:00Z, or a run with retire_previous"
 vault:
   description:
     - Where the action plugin stored the new secret. The secret itself is then removed from the result.
@@ -286,7 +354,10 @@ from ansible_collections.ory.network.plugins.module_utils._client import OryApiE
 from ansible_collections.ory.network.plugins.module_utils._console import (  # noqa: E402
     create_project_key, delete_project_key, key_facts, list_project_keys,
 )
-from ansible_collections.ory.network.plugins.module_utils._options import OryModule, connection_argument_spec, secret_argument_spec  # noqa: E402
+from ansible_collections.ory.network.plugins.module_utils._grace import Grace, server_now  # noqa: E402
+from ansible_collections.ory.network.plugins.module_utils._options import (  # noqa: E402
+    OryModule, connection_argument_spec, grace_argument_spec, secret_argument_spec,
+)
 from ansible_collections.ory.network.plugins.module_utils._planner import lost_secret_action, lost_secret_reason  # noqa: E402
 
 
@@ -302,6 +373,7 @@ def argument_spec():
         rotate_before=dict(type='str'),
     )
     spec.update(secret_argument_spec())
+    spec.update(grace_argument_spec())
     return spec
 
 
@@ -363,11 +435,15 @@ def run(module, connection):
     expires_at = normalize_time(params['expires_at'], 'expires_at', require_offset=True)
     expires_in = parse_duration(params['expires_in'], 'expires_in')
     rotate_before = parse_duration(params['rotate_before'], 'rotate_before')
+    grace = Grace(params)
 
     client = console_client(connection)
     keys = list_project_keys(client, project)
-    leftovers = [] if key_id or state != 'present' else \
-        half_done_leftovers([k for k in keys if k.get('name') == name], params['stored_key_id'], 'id', 'created_at')
+    named = [k for k in keys if k.get('name') == name]
+    if state == 'present' and not key_id:
+        # the vault variable's previous key (in its grace period) is neither the task's key nor a leftover
+        named = grace.set_aside(named, 'id')
+    leftovers = [] if key_id or state != 'present' else half_done_leftovers(named, params['stored_key_id'], 'id', 'created_at')
     if leftovers:
         # An earlier replacement stored the new key's secret but could not delete the old key: finish it.
         if not module.check_mode:
@@ -377,7 +453,7 @@ def run(module, connection):
     if key_id:
         live = match_one([k for k in keys if k.get('id') == key_id], 'The id %s' % key_id, 'id')
     else:
-        live = match_one([k for k in keys if k.get('name') == name], "The name '%s'" % name, 'id')
+        live = match_one([k for k in named if k not in leftovers], "The name '%s'" % name, 'id')
     before = key_facts(live) if live else None
     result = dict(changed=False)
     if leftovers:
@@ -419,6 +495,7 @@ def run(module, connection):
             replace_reasons.append('on_change')
         if not replace_reasons:
             result['api_key'] = before
+            _settle_previous(module, client, project, grace, result)
             if module._diff:
                 result['diff'] = dict(before=_diff_view(before), after=_diff_view(before))
             return result
@@ -443,16 +520,49 @@ def run(module, connection):
     if before:
         result['old_key_id'] = before['id']
         result['old_key_retired'] = bool(params['retire_replaced'])
-        if params['retire_replaced'] and not module.check_mode:
+        # a new key replaces one whose secret is stored: with a grace period, the replaced key stays live as the previous key
+        kept = grace.wanted and not before['expired'] and 'lost secret' not in replace_reasons
+        _settle_previous(module, client, project, grace, result, superseded=True, created=not module.check_mode)
+        if kept:
+            at = server_now(client)
+            result['previous_key'] = grace.record(before['id'], before.get('name'), after.get('created_at'), at)
+            result['old_key_retired'] = False
+        elif params['retire_replaced'] and not module.check_mode:
             try:
                 delete_project_key(client, project, before['id'])
             except OryApiError as exc:
                 result['old_key_retired'] = False
                 module.warn('The new key %s was created, but deleting the replaced key %s failed (%s); delete it later with state: absent and id: %s.'
                             % (after.get('id'), before['id'], redact(str(exc)).rstrip('.'), before['id']))
+    else:
+        _settle_previous(module, client, project, grace, result, created=not module.check_mode)
     if module._diff:
         result['diff'] = dict(before=_diff_view(before), after=_diff_view(after))
     return result
+
+
+def _settle_previous(module, client, project, grace, result, superseded=False, created=False):
+    """Retire the vault variable's previous key when it is due (or superseded by this run's replacement), and say so in
+    RV(previous_key). After a new key was created, a failed delete only warns (the new secret must reach the result)."""
+    settled = grace.settle(server_now(client), superseded=superseded, expired=bool(grace.live and key_facts(grace.live)['expired']))
+    if settled is None:
+        return
+    state, reason = settled
+    if state == 'retire':
+        state = 'retired'
+        if not module.check_mode:
+            try:
+                delete_project_key(client, project, grace.previous['key_id'])
+            except OryApiError as exc:
+                if not created:
+                    raise
+                state = 'waiting'
+                module.warn('The new key was created, but deleting the previous key %s failed (%s); the next run deletes it.'
+                            % (grace.previous['key_id'], redact(str(exc)).rstrip('.')))
+        if state == 'retired':
+            result['changed'] = True
+            result['retired_key_ids'] = result.get('retired_key_ids', []) + [grace.previous['key_id']]
+    result['previous_key'] = grace.outcome(state, reason)
 
 
 def main():

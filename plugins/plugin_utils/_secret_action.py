@@ -13,17 +13,24 @@
   caught once, in run(), and reported by the key id and the exception type only, never by its text.
 - Whether the module may return a secret (``secret_sink``) is an internal channel: the plugin passes it in the
   module's environment, so it is not a task option.
+- Grace period (retire_after, retire_previous, retire_when_used; they need vault_dest): the vault variable's
+  ``previous`` record (a replaced key kept live; ids and times, never a secret) goes to the module through its environment
+  too; the module decides with the planner's rule and returns RV(previous_key), which this plugin records in the vault
+  metadata while it waits and drops once it is retired or gone. A key kept live is not retired after the store.
 """
 
 from __future__ import annotations
 
+import json
 import os
 
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, SECRET_SINK_ENV, STORED_KEY_ENV
-from ansible_collections.ory.network.plugins.module_utils._planner import stored_key, stored_view
+from ansible_collections.ory.network.plugins.module_utils._options import (
+    CONNECTION_ARGUMENT_SPEC, PREVIOUS_KEY_ENV, SECRET_SINK_ENV, STORED_KEY_ENV,
+)
+from ansible_collections.ory.network.plugins.module_utils._planner import previous_of, stored_key, stored_view
 from ansible_collections.ory.network.plugins.plugin_utils._vault_store import VaultStoreError, plain_text, preflight, store_secret
 
 try:
@@ -63,6 +70,8 @@ class SecretActionBase(ActionBase):
     RETIRE_ID = 'id'
     # Options that pick the key: given as null ("{{ none }}") or '' they are refused, never taken as "not given".
     IDENTIFIERS = ('name', 'id')
+    # Grace period options: the previous key is recorded in the vault file's metadata, so they need vault_dest.
+    GRACE_OPTIONS = ('retire_after', 'retire_previous')
 
     _supports_check_mode = True
     _supports_async = False
@@ -124,11 +133,16 @@ class SecretActionBase(ActionBase):
         for name, value in (('vault_dest', vault_dest), ('vault_var', vault_var), ('vault_id', vault_id)):
             if value is not None and not isinstance(value, str):
                 raise ValueError('%s must be a string.' % name)
+        for name in self.GRACE_OPTIONS:
+            if not vault_dest and _grace_set(args.get(name)):
+                raise ValueError('%s needs vault_dest and vault_var: the replaced key kept live in its grace period is recorded '
+                                 'in the vault file, next to the new secret.' % name)
         return reveal, (self._vault_path(vault_dest) if vault_dest else None), vault_var, vault_id
 
     def run(self, tmp=None, task_vars=None):
         self._secret_sink = None
         self._stored_key_id = None
+        self._previous_key = None
         self._progress = {}
         try:
             return self._run(tmp, task_vars)
@@ -144,6 +158,8 @@ class SecretActionBase(ActionBase):
             environment[SECRET_SINK_ENV] = self._secret_sink
         if getattr(self, '_stored_key_id', None) is not None:
             environment[STORED_KEY_ENV] = self._stored_key_id
+        if getattr(self, '_previous_key', None):
+            environment[PREVIOUS_KEY_ENV] = self._previous_key
         if isinstance(raw_environment_out, dict):
             raw_environment_out.clear()
             raw_environment_out.update(environment)
@@ -185,6 +201,9 @@ class SecretActionBase(ActionBase):
             # The key id whose secret the file holds ('' for none): the module gives a key whose secret is not stored a
             # successor (on_missing_secret), and finishes a half-done replacement.
             self._stored_key_id = stored_key(stored_view(stored), vault_var)[0]
+            # The vault variable's previous key (a replaced key in its grace period): ids and times, never a secret.
+            previous = previous_of(stored.get(vault_var + '_meta'))
+            self._previous_key = json.dumps(previous, sort_keys=True) if previous else None
         # No gap on replacement: with vault_dest the old key stays live until the new secret is stored.
         retire_after_store = False
         if vault_dest:
@@ -201,6 +220,8 @@ class SecretActionBase(ActionBase):
 
         secret = result.get(self.SECRET_KEY)
         if not secret:
+            if vault_dest and not result.get('failed'):
+                self._settle_previous(result, stored, vault_dest, vault_var, vault_id, secrets)
             return result
         self._progress['secret'] = True
         secret = plain_text(secret)
@@ -209,16 +230,50 @@ class SecretActionBase(ActionBase):
             self._store(result, secret, vault_dest, vault_var, vault_id, secrets)
             # Stored (or the task failed saying so): the secret leaves the result either way, even with reveal_secret.
             del result[self.SECRET_KEY]
-            if retire_after_store and result.get('old_key_id') and not result.get('failed'):
+            kept = (self._kept_previous(result) or {}).get('key_id') == result.get('old_key_id')
+            if retire_after_store and result.get('old_key_id') and not result.get('failed') and not kept:
                 self._retire(result, task_vars)
         elif not reveal:
             # Only registered: the variable keeps the secret, the output (callbacks, -v, AWX events) does not show it.
             result['_ansible_no_log'] = True
         return result
 
+    @staticmethod
+    def _kept_previous(result):
+        """The previous key record the vault metadata keeps after this run (the module's RV(previous_key) while it waits)."""
+        previous = result.get('previous_key')
+        if isinstance(previous, dict) and previous.get('state') == 'waiting':
+            return previous_of({'previous': previous})
+        return None
+
+    def _settle_previous(self, result, stored, vault_dest, vault_var, vault_id, secrets):
+        """No new key: drop the vault variable's previous record once the module retired that key, or it is gone."""
+        meta = stored.get(vault_var + '_meta')
+        secret = stored.get(vault_var)
+        if 'previous_key' not in result or not isinstance(meta, dict) or not previous_of(meta) or not isinstance(secret, str) or not secret:
+            return
+        kept = self._kept_previous(result)
+        if kept == previous_of(meta):
+            return
+        meta = dict(meta, previous=kept)
+        try:
+            written = store_secret(vault_dest, vault_var, plain_text(secret), meta, secrets, vault_id=vault_id,
+                                   check_mode=bool(self._task.check_mode))
+        except VaultStoreError as exc:
+            result.update(failed=True, msg='The previous key record of %s could not be updated in %s: %s; the next run updates it.'
+                          % (vault_var, vault_dest, exc.cause))
+            return
+        result['vault'] = written.as_result()
+        result['changed'] = bool(result.get('changed')) or written.changed
+        if self._task.diff and written.diff:
+            result['diff'] = self._merge_diffs(result.get('diff'), written.diff)
+
     def _store(self, result, secret, vault_dest, vault_var, vault_id, secrets):
         """Store the secret in the vault file; on failure mark the task failed with a message that names the key id and the path."""
         meta = self.key_meta(result, secret)
+        kept = self._kept_previous(result)
+        if kept:
+            meta['previous'] = kept
         try:
             stored = store_secret(vault_dest, vault_var, secret, meta, secrets, vault_id=vault_id, check_mode=bool(self._task.check_mode))
         except VaultStoreError as exc:
@@ -264,3 +319,10 @@ class SecretActionBase(ActionBase):
         diffs = list(module_diff) if isinstance(module_diff, list) else [module_diff]
         diffs.append(vault_diff)
         return diffs
+
+
+def _grace_set(value):
+    """Whether a grace period option asks for something (a duration other than 0, or true)."""
+    if value is None or value is False or (isinstance(value, str) and value.strip().lower() in ('', '0', 'false', 'no', 'off')):
+        return False
+    return value not in (0, '0')

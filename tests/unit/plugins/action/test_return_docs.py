@@ -188,3 +188,13 @@ def test_secret_sink_is_no_user_option():
     for module in (ory_project_api_key, ory_issued_api_key):
         assert 'secret_sink' not in module.argument_spec()
         assert 'secret_sink' not in (yaml.safe_load(module.DOCUMENTATION).get('options') or {})
+
+
+def test_previous_key_is_documented_as_the_vault_record():
+    """RV(previous_key) holds the vault metadata's previous record (the planner's PREVIOUS_FIELDS) plus state and reason; the
+    grace period's results themselves are checked against RETURN in test_grace_modules.py."""
+    from ansible_collections.ory.network.plugins.module_utils._planner import PREVIOUS_FIELDS
+    for module in (ory_project_api_key, ory_issued_api_key):
+        documented = yaml.safe_load(module.RETURN)['previous_key']['contains']
+        assert sorted(documented) == sorted(PREVIOUS_FIELDS + ('state', 'reason'))
+        assert documented['state']['choices'] == ['waiting', 'retired', 'gone']
