@@ -31,7 +31,8 @@ options:
 notes:
   - "Grace period: a previous key is retired by whichever of these comes first - a run after its O(retire_after) time, a run with
     O(retire_previous=true), or (issued keys with O(ory.network.ory_issued_api_key#module:retire_when_used=true)) a run that sees the new key used.
-    One previous key is kept per variable: replacing the key again while a previous key waits retires the older one at once.
+    One previous key is kept per variable: a replacement that comes due while a previous key waits is deferred until that key is
+    retired (RV(ory.network.ory_project_api_key#module:deferred) says so), since it would retire a key services may still use.
     See the R(rotation guide,ansible_collections.ory.network.docsite.rotation)."
   - A key replaced because O(vault_dest) does not hold its secret (a lost secret) is never kept as the previous key - nobody
     holds that secret - and is retired in the same run.

@@ -12,7 +12,9 @@ passes to the module in its environment (never a task option), and goes back to 
 from __future__ import annotations
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import now, parse_duration, parse_time
-from ansible_collections.ory.network.plugins.module_utils._planner import grace_wanted, previous_due, previous_of, previous_record
+from ansible_collections.ory.network.plugins.module_utils._planner import (
+    deferred_reason, grace_wanted, previous_due, previous_of, previous_record,
+)
 
 SUPERSEDED = 'previous key, superseded again: only one previous key is kept'
 NOT_CURRENT = ('previous key record dropped: the key whose secret the vault file holds is not live, so the previous key '
@@ -71,10 +73,18 @@ class Grace:
             return 'gone', GONE
         if expired:
             return 'retire', 'previous key, expired'
-        if superseded:
-            return 'retire', SUPERSEDED
         due, why = previous_due(self.previous, at, self.retire_previous, new_key)
+        if superseded and not due:
+            return 'retire', SUPERSEDED
         return ('retire' if due else 'waiting'), why
+
+    def defers(self, at, what, current=None):
+        """Why a replacement that is due waits (the planner's ``deferred_reason``): the previous key is still in its grace
+        period, and replacing now would retire it while services may still use it. None when nothing holds it back."""
+        settled = self.settle(at, new_key=current)
+        if settled is None or settled[0] != 'waiting':
+            return None
+        return deferred_reason(what, self.previous['key_id'])
 
     def record(self, key_id, name, replaced_at, at):
         """The result ``previous_key`` for the key a replacement keeps live; ``replaced_at`` is the new key's creation time

@@ -323,6 +323,14 @@ old_key_id:
   returned: when a key was replaced
   type: str
   sample: 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10
+deferred:
+  description:
+    - Why a replacement that is due did not happen in this run - the previous key of O(vault_var) is still in its grace period,
+      and replacing the key now would retire a key services may still use. The first run after the previous key is retired
+      makes the replacement.
+  returned: when a replacement was deferred
+  type: str
+  sample: "due for replacement (replace); waits while its previous key 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10 is in its grace period (replaced once that key is retired)"
 retired_key_ids:
   description:
     - IDs of older active keys with this name (and actor) that an earlier replacement left live (its new key's secret is the
@@ -552,14 +560,25 @@ def plan(params, desired, key, rotate_before):
 def present(module, talos, desired, key, rotate_before, grace):
     params = module.params
     action, changes = plan(params, desired, key, rotate_before)
+    deferred = None
+    if action in ('replace', 'rotate') and effective_status(key) != EXPIRED and \
+            not lost_secret_reason(key['key_id'], params['stored_key_id']):
+        # one previous key per variable: while it waits, a replacement would retire a key services may still use
+        deferred = grace.defers(server_now(talos.client), 'due for replacement (%s)' % action, key)
+        if deferred:
+            action = 'patch' if changes else None
     if action is None:
         result = dict(changed=False, api_key=present_key(key))
+        if deferred:
+            result['deferred'] = deferred
         settle_previous(module, talos, grace, result, key)
         return result
     if action in ('issue', 'replace', 'rotate') and params['secret_sink'] == 'none':
         raise UsageError(LOST_SECRET)
 
     result = dict(changed=True)
+    if deferred:
+        result['deferred'] = deferred
     retire = params['retire_replaced']
     secret = None
     # a successor of a key whose secret is stored: with a grace period, the replaced key stays live as the previous key

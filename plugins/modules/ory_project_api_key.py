@@ -238,6 +238,14 @@ old_key_id:
   returned: when a key was replaced
   type: str
   sample: 3c9e1a52-8d55-4d1c-a0d9-64cb0b3a1f4e
+deferred:
+  description:
+    - Why a replacement that is due did not happen in this run - the previous key of O(vault_var) is still in its grace period,
+      and replacing the key now would retire a key services may still use. The first run after the previous key is retired
+      makes the replacement.
+  returned: when a replacement was deferred
+  type: str
+  sample: "due for replacement (rotate_before); waits while its previous key 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10 is in its grace period (replaced once that key is retired)"
 retired_key_ids:
   description:
     - IDs of older keys with this name that an earlier replacement left live (its new key's secret is the one stored in
@@ -493,6 +501,12 @@ def run(module, connection):
                 raise UsageError('The live %s %s, and keys cannot be changed in place; set recreate: on_change to replace it.'
                                  % (_label(before), ' and '.join(differences)))
             replace_reasons.append('on_change')
+        if replace_reasons and not before['expired'] and 'lost secret' not in replace_reasons:
+            # one previous key per variable: while it waits, a replacement would retire a key services may still use
+            deferred = grace.defers(server_now(client), 'due for replacement (%s)' % ', '.join(replace_reasons))
+            if deferred:
+                result['deferred'] = deferred
+                replace_reasons = []
         if not replace_reasons:
             result['api_key'] = before
             _settle_previous(module, client, project, grace, result)

@@ -188,11 +188,17 @@ def test_retire_previous_retires_only_a_key_that_was_previous_before_the_run(ory
     assert live_ids(ory) == [new] and 'previous' not in project.meta()
 
 
-def test_a_second_replacement_retires_the_older_previous_key_at_once(ory, project):
+def test_a_replacement_due_while_the_previous_key_waits_is_deferred(ory, project):
     old, new, dummy = replaced_project_key(ory, project, retire_after='24h')
-    third = project(project_args(ory, 120, retire_after='24h'))
+    deferred = project(project_args(ory, 120, retire_after='24h'))
+    assert deferred['changed'] is False and not ory.writes(), 'replacing now would retire the key services may still use'
+    assert deferred['api_key']['id'] == new and 'retired_key_ids' not in deferred
+    assert deferred['deferred'].startswith('due for replacement (on_change); waits while its previous key %s' % old)
+    assert live_ids(ory) == sorted([old, new]) and project.meta()['previous']['key_id'] == old
+    # the deploy is done: retire_previous retires the old key and the replacement goes ahead, with a grace period of its own
+    third = project(project_args(ory, 120, retire_after='24h', retire_previous=True))
     newest = third['api_key']['id']
-    assert third['retired_key_ids'] == [old]
+    assert third['retired_key_ids'] == [old] and 'deferred' not in third
     assert third['previous_key']['key_id'] == new and third['previous_key']['state'] == 'waiting'
     assert live_ids(ory) == sorted([new, newest])
     assert project.meta()['previous']['key_id'] == new and project.meta()['key_id'] == newest
@@ -287,6 +293,18 @@ def test_issued_retire_previous(ory, issued):
     old, new, dummy = replaced_issued_key(ory, issued, retire_after='7d')
     done = issued(issued_args(ory, retire_previous=True))
     assert done['previous_key']['state'] == 'retired' and active_ids(ory) == [new]
+
+
+def test_issued_replacement_due_while_the_previous_key_waits_is_deferred(ory, issued):
+    old, new, dummy = replaced_issued_key(ory, issued, retire_after='7d')
+    ory.set_expiry(new, 3 * 86400)          # the new key comes within rotate_before while the old one waits
+    deferred = issued(issued_args(ory, retire_after='7d', scopes=['a']))
+    assert deferred['deferred'].startswith('due for replacement (replace); waits while its previous key %s' % old)
+    assert deferred['api_key']['key_id'] == new and deferred['api_key']['scopes'] == ['a'], 'mutable changes still apply'
+    assert active_ids(ory) == sorted([old, new])
+    done = issued(issued_args(ory, retire_after='7d', scopes=['a'], retire_previous=True))
+    assert done['retired_key_ids'] == [old] and done['previous_key']['key_id'] == new
+    assert active_ids(ory) == sorted([new, done['api_key']['key_id']])
 
 
 def test_issued_lost_secret_is_never_kept_as_previous(ory, issued):
