@@ -330,7 +330,9 @@ deferred:
       makes the replacement.
   returned: when a replacement was deferred
   type: str
-  sample: "due for replacement (replace); waits while its previous key 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10 is in its grace period (replaced once that key is retired)"
+  sample: >-
+    due for replacement (replace); waits while its previous key 0b5d3f0e-1c1e-4c8e-9c44-3c5f7d3c2a10 is in its
+    grace period (replaced once that key is retired)
 retired_key_ids:
   description:
     - IDs of older active keys with this name (and actor) that an earlier replacement left live (its new key's secret is the
