@@ -7,7 +7,10 @@ of runs made here, in this order (every Talos page holds up to 1000 keys; the pr
 3. lost secret for all N=200 keys: one run repairs all (N issues, ceil(N/100) batch verifies, the reads, and one
    revoke per replaced key);
 4. 16 environments x 20 keys, forks 16: one read per plane and environment (the wall-time ratio to one environment is reported; target 2x);
-5. an ansible.builtin.uri loop making the same N POSTs: the first run and the repair take <= 0.25 x its wall time.
+5. an ansible.builtin.uri loop making the same N POSTs: the first run and the repair take <= 0.25 x its wall time;
+6. grace period (issue 12), N=200 keys due for rotation with ory_bootstrap_retire_after: the rotation issues N keys and
+   revokes none; a rerun while the N previous keys wait costs the reads of an idempotent run (no write, no verify);
+   retire_previous revokes the N previous keys (no issue); the rerun after it is idempotent again.
 """
 from __future__ import annotations
 
@@ -103,6 +106,41 @@ def writes(counted):
     return sum(n for endpoint, n in counted.items() if not endpoint.startswith('GET ') and endpoint not in (BATCH, VERIFY))
 
 
+def set_clock(bench, offset):
+    requests.post(bench.admin + '/clock', json={'offset_seconds': offset}, timeout=10).raise_for_status()
+
+
+def grace_benchmarks(bench, check):
+    """Rotation of N keys with a grace period: what it costs to keep N previous keys live, and to retire them."""
+    playbook, host = bench.playbook('engine-grace', N_LARGE), ['bench-grace']
+    set_clock(bench, -25 * 86400)        # the keys as a deployment 25 days ago left them: 5 of their 30 days left
+    try:
+        bench.run(playbook, host)
+    finally:
+        set_clock(bench, 0)
+    grace = ['-e', 'ory_bootstrap_retire_after=24h']
+
+    def revokes(counted):
+        return sum(n for endpoint, n in counted.items() if endpoint.endswith(':revoke'))
+
+    counted, seconds = bench.run(playbook, host, grace)
+    check('grace period: N=%d keys rotated, none revoked' % N_LARGE,
+          counted.get(ISSUE) == N_LARGE and revokes(counted) == 0,
+          '%s, %.1fs' % (json.dumps(counted, sort_keys=True), seconds))
+    budget = 1 + pages(talos_keys(bench))
+    counted, seconds = bench.run(playbook, host, grace)
+    check('grace period: rerun with N=%d previous keys waiting = an idempotent run' % N_LARGE,
+          sum(counted.values()) <= budget and writes(counted) == 0 and counted.get(BATCH, 0) + counted.get(VERIFY, 0) == 0,
+          '%d requests (budget %d), %s, %.1fs' % (sum(counted.values()), budget, json.dumps(counted, sort_keys=True), seconds))
+    counted, seconds = bench.run(playbook, host, grace + ['-e', 'ory_bootstrap_retire_previous=true'])
+    check('grace period: retire_previous revokes the N=%d previous keys, issues none' % N_LARGE,
+          revokes(counted) == N_LARGE and counted.get(ISSUE, 0) == 0 and sum(counted.values()) <= N_LARGE + budget,
+          '%s, %.1fs' % (json.dumps(counted, sort_keys=True), seconds))
+    counted, seconds = bench.run(playbook, host, grace)
+    check('grace period: the rerun after retire_previous is idempotent', sum(counted.values()) <= budget and writes(counted) == 0,
+          '%d requests, %.1fs' % (sum(counted.values()), seconds))
+
+
 def bootstrap_benchmarks(work, admin, project_url, key_quota):
     projects = requests.get(admin + '/info', timeout=10).json()['projects']
     project = projects[1] if len(projects) > 1 else dict(projects[0], project_url=project_url)
@@ -178,6 +216,8 @@ def bootstrap_benchmarks(work, admin, project_url, key_quota):
           '%.2fx (%.1fs / %.1fs)' % (first_seconds / uri_seconds, first_seconds, uri_seconds))
     check('lost-secret repair N=%d wall <= 0.25 x the uri loop' % N_LARGE, lost_seconds <= 0.25 * uri_seconds,
           '%.2fx (%.1fs / %.1fs)' % (lost_seconds / uri_seconds, lost_seconds, uri_seconds))
+
+    grace_benchmarks(bench, check)
 
     print('bootstrap engine benchmarks:')
     for line in lines:
