@@ -169,7 +169,7 @@ class _Decl:
     def __init__(self, item, index, prefix, what, defaults=None):
         if not isinstance(item, dict):
             raise PlanError('%s[%d] must be a mapping with at least a name.' % (what, index))
-        if self.plane == 'project' and 'retire_when_used' in item:
+        if self.plane == 'project' and item.get('retire_when_used') is not None:
             raise PlanError('%s[%d]: retire_when_used applies to issued keys only; the console API records no use of project '
                             'API keys.' % (what, index))
         unknown = sorted(str(k) for k in item if k not in self.fields)
@@ -187,9 +187,12 @@ class _Decl:
         self.rotate_before_text = self._text(item, 'rotate_before')
         self.rotate_before = self._duration('rotate_before', self.rotate_before_text)
         defaults = defaults or {}
-        retire_after = self._text(item, 'retire_after') if 'retire_after' in item else self._text(defaults, 'retire_after')
+        # a key's own value wins; null (left out, or filled in by the role's argument spec) means the global one
+        retire_after = self._text(item, 'retire_after') if item.get('retire_after') is not None else self._text(defaults, 'retire_after')
         self.retire_after = self._duration('retire_after', retire_after) or None
-        when_used = item.get('retire_when_used', defaults.get('retire_when_used') if self.plane == 'issued' else False)
+        when_used = item.get('retire_when_used')
+        if when_used is None:
+            when_used = defaults.get('retire_when_used') if self.plane == 'issued' else False
         if not isinstance(when_used, bool) and when_used not in (None, ''):
             raise PlanError('%s: retire_when_used must be a boolean.' % self.label)
         self.retire_when_used = bool(when_used)

@@ -156,3 +156,15 @@ def test_retire_when_used_on_a_project_key_is_refused():
 def test_retire_after_must_be_a_duration():
     with pytest.raises(PlanError, match='retire_after must be a duration'):
         plan('issued', [], {}, {'retire_after': 'tomorrow'})
+
+
+def test_a_key_left_without_its_own_values_takes_the_global_ones():
+    """The role's argument spec may hand every key retire_after/retire_when_used as null: null means "not set"."""
+    decls = parse_declarations(ENV, PREFIX, [{'name': 'talos', 'retire_after': None}],
+                               [{'name': 'billing', 'actor_id': 'svc', 'retire_after': None, 'retire_when_used': None},
+                                {'name': 'other', 'actor_id': 'svc', 'retire_after': '0', 'retire_when_used': False}],
+                               at=NOW, defaults={'retire_after': '24h', 'retire_when_used': True})
+    project, issued = decls
+    assert project[0].retire_after == 86400 and not project[0].retire_when_used
+    assert issued[0].retire_after == 86400 and issued[0].retire_when_used
+    assert issued[1].retire_after is None and not issued[1].retire_when_used
