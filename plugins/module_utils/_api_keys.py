@@ -146,19 +146,20 @@ def match_one(candidates, what, id_field):
     return candidates[0]
 
 
-def half_done_leftovers(candidates, stored_id, id_field, created_field):
-    """The keys an interrupted replacement left live: when ``candidates`` (the live keys with one name) hold the key whose
-    secret is stored (``stored_id``) and every other one is older, those others; else []."""
+def leftovers_beside(candidates, stored_id, id_field):
+    """The keys an interrupted replacement left live: when ``candidates`` (the live keys of one name) hold the key whose
+    secret is stored (``stored_id``), every other one; else [].
+
+    A replacement issues the new key, stores its secret, then retires the old key. Stopped after the store, it leaves the
+    old key live (older than the stored one); stopped before the store (a kill, a lost connection), it leaves a new key
+    whose secret nobody holds (newer than the stored one). Either way the stored key is the one to keep. The engine's
+    planner and the key modules both decide with this function."""
     if not stored_id or len(candidates) < 2:
         return []
     stored = [k for k in candidates if str(k.get(id_field)) == stored_id]
     if len(stored) != 1:
         return []
-    newest = parse_time(stored[0].get(created_field))
-    others = [k for k in candidates if k is not stored[0]]
-    if newest is None or any(parse_time(k.get(created_field)) is None or parse_time(k.get(created_field)) > newest for k in others):
-        return []
-    return others
+    return [k for k in candidates if k is not stored[0]]
 
 
 def run_module(module, run):

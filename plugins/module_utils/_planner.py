@@ -21,7 +21,7 @@ import datetime
 import re
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (
-    expires_within, expiry_facts, format_time, normalize_time, parse_duration, parse_time,
+    expires_within, expiry_facts, format_time, leftovers_beside, normalize_time, parse_duration, parse_time,
 )
 from ansible_collections.ory.network.plugins.module_utils._options import OptionError
 from ansible_collections.ory.network.plugins.module_utils._talos import ACTIVE, Desired, effective_status
@@ -455,12 +455,13 @@ def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate',
         key = current[0]
         action, reason, changes = _kept_key_action(decl, key, at)
         waiting = None
+        duplicates = leftovers_beside(usable, stored_id, 'id' if plane == 'project' else 'key_id')
         for other in usable:
             if other is not key and previous and _id(plane, other) == previous['key_id']:
                 due, why = previous_due(previous, server_at or at, retire_previous, key)
                 waiting = None if due else other
                 retire.append(Step(plane, decl.full_name, 'retire' if due else 'grace', why, decl=decl, live=other))
-            elif other is not key:
+            elif other in duplicates:
                 retire.append(Step(plane, decl.full_name, 'retire', 'a duplicate (left by an interrupted replacement); '
                                    'the vault file holds the secret of %s' % stored_id, decl=decl, live=other))
         if action == 'replace' and waiting is not None:

@@ -21,7 +21,7 @@ import ipaddress
 import uuid
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (
-    UsageError, expiry_facts, format_time, half_done_leftovers, now, parse_duration, parse_time,
+    UsageError, expiry_facts, format_time, leftovers_beside, now, parse_duration, parse_time,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError
 from ansible_collections.ory.network.plugins.module_utils._console import ExplainedApiError
@@ -278,9 +278,9 @@ class Talos:
 
         ``set_aside(usable)`` returns the usable keys without the ones to leave alone.
 
-        With ``stored_key_id`` (the key whose secret is stored) among several usable keys that are all older than it,
-        the older ones are what an interrupted replacement left live: they are appended to ``leftovers`` and the
-        stored key is returned.
+        With ``stored_key_id`` (the key whose secret is stored) among several usable keys, the others are what an
+        interrupted replacement left live (``leftovers_beside``): they are appended to ``leftovers`` and the stored key
+        is returned.
         """
         if actor_id is not None:
             keys = self.list(actor_id=actor_id, status=ACTIVE)   # a status-only filter is rejected
@@ -290,7 +290,7 @@ class Talos:
         usable = [k for k in candidates if effective_status(k) == ACTIVE]
         if set_aside is not None:
             usable = set_aside(usable)   # the vault variable's previous key, in its grace period: neither matched nor stale
-        stale = half_done_leftovers(usable, stored_key_id, 'key_id', 'create_time')
+        stale = leftovers_beside(usable, stored_key_id, 'key_id')
         if stale and leftovers is not None:
             leftovers.extend(stale)
             usable = [k for k in usable if k not in stale]

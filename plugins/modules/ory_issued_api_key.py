@@ -506,7 +506,7 @@ def run(module, connection):
     if key is not None and key.get('status') == REVOKED:
         raise UsageError("Key %s is revoked and cannot be used again; leave out key_id to issue a new key." % key['key_id'])
     if leftovers and not module.check_mode:
-        # An earlier replacement stored the new key's secret but could not revoke the old key: finish it.
+        # An interrupted replacement left a key live beside the stored one (the old key, or a new one whose secret was lost).
         for old in leftovers:
             talos.revoke(old['key_id'], 'superseded')
     result = present(module, talos, desired, key, rotate_before, grace)

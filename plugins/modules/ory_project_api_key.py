@@ -357,7 +357,7 @@ import datetime  # noqa: E402
 from ansible.module_utils.basic import env_fallback  # noqa: E402
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import (  # noqa: E402
-    UsageError, check_identifier, check_name, expires_within, format_time, half_done_leftovers, match_one, normalize_time, now,
+    UsageError, check_identifier, check_name, expires_within, format_time, leftovers_beside, match_one, normalize_time, now,
     parse_duration, parse_time, run_module,
 )
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, console_client, redact  # noqa: E402
@@ -453,9 +453,9 @@ def run(module, connection):
     if state == 'present' and not key_id:
         # the vault variable's previous key (in its grace period) is neither the task's key nor a leftover
         named = grace.set_aside(named, 'id')
-    leftovers = [] if key_id or state != 'present' else half_done_leftovers(named, params['stored_key_id'], 'id', 'created_at')
+    leftovers = [] if key_id or state != 'present' else leftovers_beside(named, params['stored_key_id'], 'id')
     if leftovers:
-        # An earlier replacement stored the new key's secret but could not delete the old key: finish it.
+        # An interrupted replacement left a key live beside the stored one (the old key, or a new one whose secret was lost).
         if not module.check_mode:
             for old in leftovers:
                 delete_project_key(client, project, old['id'])

@@ -6,8 +6,9 @@ usage: python tests/faults/kill.py [--kills N] [--playbook-kills N]
 
 1. concurrency: 10 processes store 10 variables each into one file at the same time: all 100 must be there;
 2. kill -9 of a process that stores in a loop, at random moments (many land inside the write: a temp file is left);
-3. kill -9 of the whole process tree of ansible-playbook runs whose key tasks store into the same file, at random moments;
-4. a clean write afterwards removes what the killed writers left.
+3. kill -9 of the whole process tree of ansible-playbook runs whose key tasks store into the same file, at random moments,
+   and once right after Ory committed a new key (its secret dies with the process, the vault file holds the old key);
+4. a clean write afterwards removes what the killed writers left, and each name has one active key, the stored one.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 
+import requests
 import yaml
 
 from ansible.parsing.vault import VaultLib, VaultSecret
@@ -80,8 +82,95 @@ def check_complete(path, must_have, what):
     return data
 
 
+def kill_after_create(emulator, command, work, env):
+    """Run the playbook and kill -9 its process tree as soon as the emulator has created a key, before the response leaves:
+    the key is live and its secret is lost with the process. The wrapper sits in this test, around the emulator's route."""
+    target = {}
+    routes = emulator.talos_routes
+    for index, (method, regex, template, handler) in enumerate(routes):
+        if method == 'POST' and template.endswith('/issuedApiKeys'):
+            def create_then_kill(req, _handler=handler):
+                response = _handler(req)
+                pid = target.pop('pid', None)
+                if pid is not None:
+                    target['killed'] = kill_tree(pid)
+                return response
+            routes[index] = (method, regex, template, create_then_kill)
+            original = (index, handler)
+    try:
+        proc = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        target['pid'] = proc.pid
+        proc.wait()
+    finally:
+        index, handler = original
+        routes[index] = routes[index][:3] + (handler,)
+    if not target.get('killed'):
+        raise SystemExit('kill after the create: the playbook created no key, so nothing was killed')
+    return '%d processes killed' % target['killed']
+
+
+def check_one_live_key_each(info, data):
+    """After the rerun, each task's name has exactly one active key, and it is the one whose secret the file holds: no kill
+    left a live key whose secret nobody holds."""
+    keys, token = [], None
+    while True:
+        params = {'page_size': 500, **({'page_token': token} if token else {})}
+        page = requests.get(info['project_url'] + '/v2alpha1/admin/issuedApiKeys', params=params, timeout=10,
+                            headers={'Authorization': 'Bearer ' + info['project_api_key']}).json()
+        keys.extend(page.get('issued_api_keys') or [])
+        token = page.get('next_page_token')
+        if not token:
+            break
+    for index in range(3):
+        live = sorted(k['key_id'] for k in keys if k.get('name') == 'kill-%d' % index and k.get('status') == 'KEY_STATUS_ACTIVE')
+        stored = (data.get('kill_%d_meta' % index) or {}).get('key_id')
+        if live != [stored]:
+            raise SystemExit('after the kills: kill-%d has the active keys %s, the vault file holds %s' % (index, live, stored))
+
+
 def leftovers(directory):
     return sorted(name for name in os.listdir(directory) if name.endswith('.tmp') or name.endswith('.lock'))
+
+
+def descendants(root):
+    """The pids of every process below ``root`` (ansible's workers call setsid(), so a process group is not the tree)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open('/proc/%s/stat' % entry, encoding='utf-8') as handle:
+                    ppid = int(handle.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for pid in children.get(todo.pop(), []):
+            found.append(pid)
+            todo.append(pid)
+    return found
+
+
+def kill_tree(root):
+    """kill -9 the whole process tree of ``root``: stop every process (so none forks or finishes meanwhile), then kill all."""
+    stopped = set()
+    while True:
+        fresh = [pid for pid in [root] + descendants(root) if pid not in stopped]
+        if not fresh:
+            break
+        for pid in fresh:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+            stopped.add(pid)
+    for pid in stopped:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return len(stopped)
 
 
 def spawn_child(path, prefix, count):
@@ -169,15 +258,20 @@ def main():
                 proc = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                         start_new_session=True)
                 time.sleep(rng.uniform(0.2, 1.0) * duration)
-                os.killpg(proc.pid, signal.SIGKILL)
+                kill_tree(proc.pid)
                 proc.wait()
                 check_complete(path, expected, 'playbook kill %d' % kill)
             print('kill -9 of ansible-playbook process trees: %d kills at random moments, the file was valid and complete after each'
                   % args.playbook_kills)
+            # the narrowest window: Ory has committed the successor, its secret is on the wire, the vault file holds the old key
+            killed = kill_after_create(server.emulator, command, work, env)
+            check_complete(path, expected, 'kill after the create')
+            print('kill -9 right after Ory committed a new key (its secret never reached the vault file): %s' % killed)
             # 4. the next write cleans up
             final = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
             if final.returncode != 0:
                 raise SystemExit('the playbook run after the kills failed:\n' + final.stdout[-2000:])
+            check_one_live_key_each(info, read(path)[1])
         finally:
             server.shutdown()
             server.server_close()
@@ -185,7 +279,7 @@ def main():
         left = leftovers(directory)
         if left:
             raise SystemExit('the next write left %s behind' % ', '.join(left))
-        print('after the kills: the next run succeeded and left no temp or lock file')
+        print('after the kills: the next run succeeded, left no temp or lock file, and each name has one active key: the stored one')
     return 0
 
 

@@ -2,7 +2,8 @@
 # Copyright: ory.network contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A replacement whose retire step failed for good leaves the old key live next to the new one, whose secret is stored
-in vault_dest. The next run must finish it (retire the older key) instead of stopping with "matches 2 live keys"."""
+in vault_dest; a run killed between the create and the store leaves a new key live whose secret nobody holds. The next
+run must keep the stored key and retire the other instead of stopping with "matches 2 live keys"."""
 
 from __future__ import annotations
 
@@ -83,11 +84,12 @@ def test_project_key_next_run_deletes_the_older_key(emu, capsys):
     assert again['changed'] is False and 'retired_key_ids' not in again
 
 
-def test_project_key_stored_key_older_than_the_other_is_not_guessed(emu, capsys):
+def test_project_key_newer_key_whose_secret_was_never_stored_is_deleted(emu, capsys):
+    # a run killed between the create and the store: the new key is live, its secret is gone, the vault holds the old one
     old, new = two_project_keys(emu, capsys)
     result = run_main(ory_project_api_key, project_args(emu, stored_key_id=old), capsys)
-    assert result['failed'] is True and 'matches 2 live keys' in result['msg']
-    assert {k['id'] for k in console_keys(emu, 'ci')} == {old, new}
+    assert result['changed'] is True and result['retired_key_ids'] == [new] and result['api_key']['id'] == old
+    assert [k['id'] for k in console_keys(emu, 'ci')] == [old]
 
 
 def test_project_key_without_a_stored_key_still_stops(emu, capsys):
@@ -108,3 +110,15 @@ def test_issued_key_next_run_revokes_the_older_key(emu, capsys):
     stale = requests.get('%s/v2alpha1/admin/issuedApiKeys/%s' % (emu['project_url'], old), timeout=5,
                          headers={'Authorization': 'Bearer ' + emu['project_api_key']}).json()
     assert stale['status'] == 'KEY_STATUS_REVOKED' and stale['revocation_reason'] == 'REVOCATION_REASON_SUPERSEDED'
+
+
+def test_issued_key_newer_key_whose_secret_was_never_stored_is_revoked(emu, capsys):
+    old = run_main(ory_issued_api_key, issued_args(emu), capsys)['api_key']['key_id']
+    time.sleep(1.1)
+    orphan = run_main(ory_issued_api_key, issued_args(emu, rotate='always', retire_replaced=False), capsys)['api_key']['key_id']
+    checked = run_main(ory_issued_api_key, issued_args(emu, stored_key_id=old), capsys, check=True)
+    assert checked['changed'] is True and checked['retired_key_ids'] == [orphan]
+    result = run_main(ory_issued_api_key, issued_args(emu, stored_key_id=old), capsys)
+    assert result['changed'] is True and result['retired_key_ids'] == [orphan] and result['api_key']['key_id'] == old
+    again = run_main(ory_issued_api_key, issued_args(emu, stored_key_id=old), capsys)
+    assert again['changed'] is False and 'retired_key_ids' not in again
