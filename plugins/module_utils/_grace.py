@@ -12,6 +12,7 @@ passes to the module in its environment (never a task option), and goes back to 
 from __future__ import annotations
 
 from ansible_collections.ory.network.plugins.module_utils._api_keys import now, parse_duration, parse_time
+from ansible_collections.ory.network.plugins.module_utils._options import OptionError
 from ansible_collections.ory.network.plugins.module_utils._planner import (
     deferred_reason, grace_wanted, previous_due, previous_of, previous_record,
 )
@@ -87,9 +88,8 @@ class Grace:
         return deferred_reason(what, self.previous['key_id'])
 
     def record(self, key_id, name, replaced_at, at):
-        """The result ``previous_key`` for the key a replacement keeps live; ``replaced_at`` is the new key's creation time
-        as Ory Network reports it (``at``, Ory Network's clock now, when it has none yet)."""
-        kept = previous_record(key_id, name, parse_time(replaced_at) or at, self.retire_after, self.retire_when_used)
+        """The result ``previous_key`` for the key a replacement keeps live (see ``kept_record``)."""
+        kept = kept_record(key_id, name, replaced_at, at, self.retire_after, self.retire_when_used)
         return dict(kept, state='waiting', reason=previous_due(kept, at)[1])
 
     def outcome(self, state, reason):
@@ -97,6 +97,17 @@ class Grace:
         return dict(self.previous, state=state, reason=reason)
 
 
-def server_now(client):
-    """Ory Network's clock (the Date of its latest answer), which grace periods are measured on; else the controller's."""
-    return getattr(client, 'server_time', None) or now()
+def server_now(client, fallback=None):
+    """Ory Network's clock (the Date of its latest answer), which grace periods are measured on; else ``fallback`` (the
+    run's own time), else the controller's clock now. The engine and the key modules both ask this."""
+    return getattr(client, 'server_time', None) or fallback or now()
+
+
+def kept_record(key_id, name, created, at, retire_after, retire_when_used):
+    """The ``previous`` record of a key that a replacement keeps live: replaced when the new key was created, as Ory
+    Network reports it (``created``), or ``at`` (Ory Network's clock now) when that time is missing or unreadable."""
+    try:
+        replaced_at = parse_time(created) or at
+    except OptionError:
+        replaced_at = at
+    return previous_record(key_id, name, replaced_at, retire_after, retire_when_used)

@@ -26,10 +26,11 @@ import datetime
 from ansible_collections.ory.network.plugins.module_utils._api_keys import expiry_facts, format_time, now, parse_time
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, console_client, project_client, redact
 from ansible_collections.ory.network.plugins.module_utils._console import create_project_key, delete_project_key, list_project_keys
+from ansible_collections.ory.network.plugins.module_utils._grace import kept_record, server_now
 from ansible_collections.ory.network.plugins.module_utils._imported import UUID_RE, ImportedKeys, bulk_import, network_id, parse_keys
 from ansible_collections.ory.network.plugins.module_utils._options import CONNECTION_ARGUMENT_SPEC, Connection, OptionError
 from ansible_collections.ory.network.plugins.module_utils._planner import (
-    CHANGING, PlanError, Step, embedded_key_id, failures, parse_declarations, plan_plane, previous_due, previous_record, stored_key,
+    CHANGING, PlanError, Step, embedded_key_id, failures, parse_declarations, plan_plane, previous_due, stored_key,
     stored_view,
 )
 from ansible_collections.ory.network.plugins.module_utils._talos import Talos, remaining_ttl
@@ -314,8 +315,8 @@ class Engine:
                           self._server_now(talos.client), self.retire_previous)
 
     def _server_now(self, client):
-        """Ory Network's clock (the Date of its latest answer), which grace periods are measured on; else the controller's."""
-        return getattr(client, 'server_time', None) or self.at
+        """Ory Network's clock, which grace periods are measured on; else the run's time."""
+        return server_now(client, self.at)
 
     def _stop_message(self, stop, what):
         hint = ''
@@ -334,12 +335,8 @@ class Engine:
                 'expires_at': key.get('expires_at') if plane == 'project' else key.get('expire_time')}
         if step.grace and step.live:
             made = key.get('created_at') if plane == 'project' else key.get('create_time')
-            try:
-                replaced_at = parse_time(made) or self._server_now(client)
-            except OptionError:
-                replaced_at = self._server_now(client)
-            meta['previous'] = previous_record(step.key_id, step.live.get('name'), replaced_at, step.decl.retire_after,
-                                               plane == 'issued' and step.decl.retire_when_used)
+            meta['previous'] = kept_record(step.key_id, step.live.get('name'), made, self._server_now(client), step.decl.retire_after,
+                                           plane == 'issued' and step.decl.retire_when_used)
             self.previous[step.vault_var] = meta['previous']
         self.vault.put(step.vault_var, secret, meta)
         self.new_secrets[step.vault_var] = (plane, key_id)
@@ -349,10 +346,10 @@ class Engine:
 
     def _superseded_row(self, step, client):
         """The row of a key a replacement superseded and keeps live: the previous key of its variable, in its grace period."""
-        record = self.previous.get(step.vault_var) or previous_record(
-            step.key_id, step.live.get('name'), self._server_now(client), step.decl.retire_after,
-            step.plane == 'issued' and step.decl.retire_when_used)
-        kept = Step(step.plane, step.name, 'grace', previous_due(record, self._server_now(client))[1], decl=step.decl, live=step.live)
+        at = self._server_now(client)
+        record = self.previous.get(step.vault_var) or kept_record(
+            step.key_id, step.live.get('name'), None, at, step.decl.retire_after, step.plane == 'issued' and step.decl.retire_when_used)
+        kept = Step(step.plane, step.name, 'grace', previous_due(record, at)[1], decl=step.decl, live=step.live)
         row = self._row(kept)
         row['retire_after'] = record['retire_after']
         return row
