@@ -6,7 +6,6 @@ nobody holds, or a second key. The emulator runs in this process (a thread); fau
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
@@ -15,17 +14,11 @@ import requests
 from ansible_collections.ory.network.plugins.module_utils._client import OryApiError, OryClient
 from ansible_collections.ory.network.plugins.module_utils._console import create_project_key, delete_project_key, list_project_keys
 from ansible_collections.ory.network.plugins.module_utils._talos import ACTIVE, REVOKED, Talos
-from ansible_collections.ory.network.tests.emulator.server import Emulator, EmulatorServer
-from ansible_collections.ory.network.tests.emulator.state import State
+from ansible_collections.ory.network.tests.unit.emulator_live import LiveEmulator
 
 
-class Emu:
-    def __init__(self):
-        state = State(None)
-        state.load_or_seed({})
-        self.server = EmulatorServer(Emulator(state), 0)
-        threading.Thread(target=self.server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True).start()
-        self.info = self.server.emulator.info()
+class Emu(LiveEmulator):
+    """The unit tests' in-process emulator, with the admin calls these tests use."""
 
     def fault(self, **rule):
         requests.post(self.info['admin_url'] + '/faults', json=rule, timeout=5).raise_for_status()
@@ -42,9 +35,6 @@ class Emu:
     def talos(self, timeout=5, retries=2):
         return Talos(OryClient(self.info['project_url'], self.info['project_api_key'], timeout=timeout, retries=retries))
 
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture(name='emu')

@@ -8,7 +8,6 @@ run must keep the stored key and retire the other instead of stopping with "matc
 from __future__ import annotations
 
 import json
-import threading
 import time
 from unittest import mock
 
@@ -18,20 +17,15 @@ import requests
 
 from ansible_collections.ory.network.plugins.module_utils._options import STORED_KEY_ENV
 from ansible_collections.ory.network.plugins.modules import ory_issued_api_key, ory_project_api_key
-from ansible_collections.ory.network.tests.emulator.server import Emulator, EmulatorServer
-from ansible_collections.ory.network.tests.emulator.state import State
 from ansible_collections.ory.network.tests.unit.conftest import module_args
+from ansible_collections.ory.network.tests.unit.emulator_live import LiveEmulator
 
 
 @pytest.fixture(name='emu')
 def fixture_emu():
-    state = State(None)
-    state.load_or_seed({})
-    server = EmulatorServer(Emulator(state), 0)
-    threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True).start()
-    yield server.emulator.info()
-    server.shutdown()
-    server.server_close()
+    live = LiveEmulator()
+    yield live.info
+    live.stop()
 
 
 def run_main(module, args, capsys, check=False):

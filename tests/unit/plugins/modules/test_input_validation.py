@@ -6,27 +6,21 @@
 from __future__ import annotations
 
 import json
-import threading
 
 import pytest
 import requests
 
 
 from ansible_collections.ory.network.plugins.modules import ory_issued_api_key, ory_project_api_key
-from ansible_collections.ory.network.tests.emulator.server import Emulator, EmulatorServer
-from ansible_collections.ory.network.tests.emulator.state import State
 from ansible_collections.ory.network.tests.unit.conftest import module_args
+from ansible_collections.ory.network.tests.unit.emulator_live import LiveEmulator
 
 
 @pytest.fixture(name='emu', scope='module')
 def fixture_emu():
-    state = State(None)
-    state.load_or_seed({})
-    server = EmulatorServer(Emulator(state), 0)
-    threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True).start()
-    yield server.emulator.info()
-    server.shutdown()
-    server.server_close()
+    live = LiveEmulator()
+    yield live.info
+    live.stop()
 
 
 def requests_made(emu):
