@@ -9,8 +9,8 @@ from collections import Counter
 from .errors import ApiError, bad_request, not_found
 from .keyformat import InvalidFormat, imported_key_id, looks_like_jwt, looks_like_macaroon, parse_v1
 from .state import hash_secret
-from .talos import (ACTIVE, DEFAULT_PAGE_SIZE, MAX_CREDENTIAL_BYTES, MAX_PAGE_SIZE, MUTABLE_PATHS, PRIVILEGE_WITHDRAWN, PUBLIC, REASONS,
-                    REVOKED, SECRET, VISIBILITIES, check_metadata, effective_status, key_json, parse_filter, parse_ip_restriction,
+from .talos import (ACTIVE, MAX_CREDENTIAL_BYTES, MUTABLE_PATHS, PRIVILEGE_WITHDRAWN, PUBLIC, REASONS,
+                    REVOKED, SECRET, VISIBILITIES, check_metadata, effective_status, key_json, parse_ip_restriction,
                     parse_rate_limit_policy, populated, resolve_ttl, ISSUED_KEY_FIELDS)
 from .web import Request, empty_response, json_response, opt_enum, opt_object, opt_str, opt_str_list
 
@@ -199,36 +199,7 @@ class ImportedApi:
             return json_response(200, key_json(self._key(req), self.state.now()))
 
     def list_keys(self, req: Request):
-        raw_size = req.query_one('page_size')
-        page_size = DEFAULT_PAGE_SIZE
-        if raw_size not in (None, ''):
-            if not re.fullmatch(r'[+-]?\d{1,10}', raw_size.strip()):
-                raise bad_request('invalid page_size %s: expected an integer' % json.dumps(raw_size))
-            page_size = int(raw_size)
-            if page_size <= 0:
-                page_size = DEFAULT_PAGE_SIZE
-            page_size = min(page_size, MAX_PAGE_SIZE)
-        filter_text = req.query_one('filter') or ''
-        wanted = parse_filter(filter_text)
-        proj = req.project
-        token = req.query_one('page_token')
-        cursor = self.talos._read_page_token(proj, token, filter_text) if token else None  # pylint: disable=protected-access
-        with self.state.lock:
-            now = self.state.now()
-            rows = sorted(self.state.imported(proj['id']).values(), key=lambda rec: rec['key_id'])
-            if 'actor_id' in wanted:
-                rows = [rec for rec in rows if (rec.get('actor_id') or '') == wanted['actor_id']]
-            if 'status' in wanted:
-                rows = [rec for rec in rows if rec['status'] == wanted['status']]
-            if cursor is not None:
-                rows = [rec for rec in rows if rec['key_id'] > cursor]
-            page = rows[:page_size + 1]
-            more = len(page) > page_size
-            page = page[:page_size]
-            out = {'imported_api_keys': [key_json(rec, now) for rec in page], 'next_page_token': ''}
-        if more and page:
-            out['next_page_token'] = self.talos._page_token(proj, page[-1]['key_id'], filter_text)  # pylint: disable=protected-access
-        return json_response(200, out)
+        return self.talos.list_page(req, self.state.imported, 'imported_api_keys', key_json)
 
     # ----- update -----
     def update_key(self, req: Request):

@@ -396,6 +396,11 @@ class TalosApi:
             raise bad_request('invalid page_token') from exc
 
     def list_keys(self, req: Request):
+        return self.list_page(req, self.state.issued, 'issued_api_keys', key_json)
+
+    def list_page(self, req: Request, records, field: str, to_json):
+        """One page of a key list (issued keys here, imported keys in imported.py): page_size, the filter (actor_id,
+        status) and a signed page_token. ``records(project_id)`` gives the keys by id, ``to_json`` renders one."""
         raw_size = req.query_one('page_size')
         page_size = DEFAULT_PAGE_SIZE
         if raw_size not in (None, ''):
@@ -412,7 +417,7 @@ class TalosApi:
         cursor = self._read_page_token(proj, token, filter_text) if token else None
         with self.state.lock:
             now = self.state.now()
-            rows = sorted(self.state.issued(proj['id']).values(), key=lambda rec: rec['key_id'])
+            rows = sorted(records(proj['id']).values(), key=lambda rec: rec['key_id'])
             if 'actor_id' in wanted:
                 rows = [rec for rec in rows if (rec.get('actor_id') or '') == wanted['actor_id']]
             if 'status' in wanted:
@@ -422,7 +427,7 @@ class TalosApi:
             page = rows[:page_size + 1]
             more = len(page) > page_size
             page = page[:page_size]
-            out = {'issued_api_keys': [key_json(rec, now) for rec in page], 'next_page_token': ''}
+            out = {field: [to_json(rec, now) for rec in page], 'next_page_token': ''}
         if more and page:
             out['next_page_token'] = self._page_token(proj, page[-1]['key_id'], filter_text)
         return json_response(200, out)
