@@ -74,4 +74,7 @@ notes:
   - Two tasks writing to one O(vault_dest) at the same time (for example on several hosts) are serialized by a lock on its
     directory (no lock file is left behind); no update is lost. Temporary files left by a killed run are removed by the next write.
   - In check mode, the vault file is compared but never written.
+  - With O(vault_dest), when several live keys have the task's name, the one whose secret the file holds is the task's key. The
+    others were left by an interrupted run (a replaced key that was not retired yet, or a new key whose secret never reached the
+    file, so nobody holds it) and are retired; their ids are in RV(retired_key_ids). Without a stored one, the task fails naming them.
 """

@@ -335,9 +335,10 @@ deferred:
     grace period (replaced once that key is retired)
 retired_key_ids:
   description:
-    - IDs of older active keys with this name (and actor) that an earlier replacement left live (its new key's secret is the
-      one stored in O(vault_dest)), and the previous key of O(vault_var) once it is retired (see RV(previous_key)), revoked as
-      V(superseded) by this run (in check mode, that would be revoked).
+    - IDs of the other active keys with this name (and actor) when O(vault_dest) holds the secret of one of them, which an
+      interrupted run left live (a replaced key it did not revoke, or a new key whose secret never reached the file), and the
+      previous key of O(vault_var) once it is retired (see RV(previous_key)), revoked as V(superseded) by this run (in check mode,
+      that would be revoked).
   returned: when such keys were found
   type: list
   elements: str

@@ -250,9 +250,9 @@ deferred:
     grace period (replaced once that key is retired)
 retired_key_ids:
   description:
-    - IDs of older keys with this name that an earlier replacement left live (its new key's secret is the one stored in
-      O(vault_dest)), and the previous key of O(vault_var) once it is retired (see RV(previous_key)), deleted by this run (in check
-      mode, that would be deleted).
+    - IDs of the other keys with this name when O(vault_dest) holds the secret of one of them, which an interrupted run left live
+      (a replaced key it did not delete, or a new key whose secret never reached the file), and the previous key of O(vault_var)
+      once it is retired (see RV(previous_key)), deleted by this run (in check mode, that would be deleted).
   returned: when such keys were found
   type: list
   elements: str
