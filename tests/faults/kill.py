@@ -8,7 +8,8 @@ usage: python tests/faults/kill.py [--kills N] [--playbook-kills N]
 2. kill -9 of a process that stores in a loop, at random moments (many land inside the write: a temp file is left);
 3. kill -9 of the whole process tree of ansible-playbook runs whose key tasks store into the same file, at random moments,
    and once right after Ory committed a new key (its secret dies with the process, the vault file holds the old key);
-4. a clean write afterwards removes what the killed writers left, and each name has one active key, the stored one.
+4. a clean write afterwards removes what the killed writers left, and each name has one active key, the stored one;
+5. the bootstrap role killed right after Ory committed a replacement: the next run converges the same way.
 """
 from __future__ import annotations
 
@@ -110,9 +111,7 @@ def kill_after_create(emulator, command, work, env):
     return '%d processes killed' % target['killed']
 
 
-def check_one_live_key_each(info, data):
-    """After the rerun, each task's name has exactly one active key, and it is the one whose secret the file holds: no kill
-    left a live key whose secret nobody holds."""
+def active_issued_keys(info):
     keys, token = [], None
     while True:
         params = {'page_size': 500, **({'page_token': token} if token else {})}
@@ -122,11 +121,48 @@ def check_one_live_key_each(info, data):
         token = page.get('next_page_token')
         if not token:
             break
-    for index in range(3):
-        live = sorted(k['key_id'] for k in keys if k.get('name') == 'kill-%d' % index and k.get('status') == 'KEY_STATUS_ACTIVE')
-        stored = (data.get('kill_%d_meta' % index) or {}).get('key_id')
-        if live != [stored]:
-            raise SystemExit('after the kills: kill-%d has the active keys %s, the vault file holds %s' % (index, live, stored))
+    return [k for k in keys if k.get('status') == 'KEY_STATUS_ACTIVE']
+
+
+def check_one_live_key_each(info, data, variables, what):
+    """Each variable's key name has exactly one active key, the one whose secret the file holds: no kill left a live key
+    whose secret nobody holds."""
+    active = active_issued_keys(info)
+    for var in variables:
+        meta = data.get(var + '_meta') or {}
+        live = sorted(k['key_id'] for k in active if k.get('name') == meta.get('name'))
+        if not meta.get('key_id') or live != [meta['key_id']]:
+            raise SystemExit('%s: %s (%s) has the active keys %s, the vault file holds %s'
+                             % (what, var, meta.get('name'), live, meta.get('key_id')))
+
+
+def engine_kill(emulator, info, work, env, password):
+    """The bootstrap role: a clean run, a run killed right after Ory committed the first replacement (its secret was only
+    in the engine's memory, the vault file holds the old key), then a run that must succeed and leave each key's stored
+    secret as the only live key."""
+    vault = os.path.join(work, 'engine', 'vault.yml')
+    keys = [{'name': 'eng-%d' % index, 'actor_id': 'kill-engine', 'ttl': '2h', 'rotate_before': '1h'} for index in range(3)]
+    play = os.path.join(work, 'engine.yml')
+    with open(play, 'w', encoding='utf-8') as handle:
+        json.dump([{'hosts': 'localhost', 'gather_facts': False, 'roles': ['ory.network.api_key_bootstrap'],
+                    'vars': {'ory_bootstrap_vault_dest': vault, 'ory_bootstrap_issued_api_keys': keys}}], handle)
+    command = ['ansible-playbook', '-i', 'localhost,', '-c', 'local', '--vault-password-file', password, play]
+
+    def run(what):
+        done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise SystemExit('%s failed:\n%s' % (what, done.stdout[-2000:]))
+
+    clock = info['admin_url'] + '/clock'
+    requests.post(clock, json={'offset_seconds': -90 * 60}, timeout=10).raise_for_status()
+    run('engine: the clean run')          # the keys are made "90 minutes ago": 30 minutes left, so the next run replaces them
+    requests.post(clock, json={'offset_seconds': 0}, timeout=10).raise_for_status()
+    killed = kill_after_create(emulator, command, work, env)
+    run('engine: the run after the kill')
+    with open(vault, 'rb') as handle:
+        data = yaml.safe_load(VaultLib(SECRETS).decrypt(handle.read()))
+    check_one_live_key_each(info, data, sorted(k[:-5] for k in data if str(k).endswith('_meta')), 'engine')
+    return killed
 
 
 def leftovers(directory):
@@ -271,7 +307,10 @@ def main():
             final = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
             if final.returncode != 0:
                 raise SystemExit('the playbook run after the kills failed:\n' + final.stdout[-2000:])
-            check_one_live_key_each(info, read(path)[1])
+            check_one_live_key_each(info, read(path)[1], ['kill_0', 'kill_1', 'kill_2'], 'after the kills')
+            killed = engine_kill(server.emulator, info, work, env, password)
+            print('the bootstrap role killed right after Ory committed a replacement (%s): the next run succeeded, each key '
+                  'has one active key, the stored one' % killed)
         finally:
             server.shutdown()
             server.server_close()
