@@ -17,8 +17,13 @@ from ansible_collections.ory.network.plugins.module_utils._talos import ACTIVE, 
 from ansible_collections.ory.network.tests.unit.emulator_live import LiveEmulator
 
 
-class Emu(LiveEmulator):
-    """The unit tests' in-process emulator, with the admin calls these tests use."""
+class Emu:
+    """The unit tests' in-process emulator, with the admin calls and clients these tests use."""
+
+    def __init__(self):
+        self.live = LiveEmulator()
+        self.info = self.live.info
+        self.stop = self.live.stop
 
     def fault(self, **rule):
         requests.post(self.info['admin_url'] + '/faults', json=rule, timeout=5).raise_for_status()
@@ -34,7 +39,6 @@ class Emu(LiveEmulator):
 
     def talos(self, timeout=5, retries=2):
         return Talos(OryClient(self.info['project_url'], self.info['project_api_key'], timeout=timeout, retries=retries))
-
 
 
 @pytest.fixture(name='emu')
