@@ -1,4 +1,5 @@
-"""Fault matrix: every write operation of every key module x every fault the emulator injects x seeds.
+"""Fault matrix: every write operation of every key module and of the bootstrap engine (the api_key_bootstrap role's one
+task) x every fault the emulator injects x seeds.
 
 usage: python tests/faults/run.py [--seeds N] [--faults a,b] [--ops a,b]   (inside tests/utils/with_emulator.py --fresh)
 
@@ -73,7 +74,16 @@ OPS = {
     'issued-replace': ('issued', T_ISSUE, {'ttl': '3d'}, {'ttl': '30d', 'rotate_before': '7d'}, 'present'),
     'issued-retire': ('issued', T_REVOKE, {'ttl': '3d'}, {'ttl': '30d', 'rotate_before': '7d'}, 'present'),
     'issued-revoke': ('issued', T_REVOKE, {'ttl': '30d'}, {'state': 'absent'}, 'absent'),
+    # the bootstrap engine (what the api_key_bootstrap role runs), one declared key per operation
+    'engine-project-create': ('project', P_CREATE, None, {'expires_in': '90d', 'rotate_before': '7d'}, 'present'),
+    'engine-project-replace': ('project', P_CREATE, {'expires_in': '3d'}, {'expires_in': '90d', 'rotate_before': '7d'}, 'present'),
+    'engine-project-retire': ('project', P_DELETE, {'expires_in': '3d'}, {'expires_in': '90d', 'rotate_before': '7d'}, 'present'),
+    'engine-issued-issue': ('issued', T_ISSUE, None, {'ttl': '30d', 'rotate_before': '7d', 'scopes': ['a']}, 'present'),
+    'engine-issued-patch': ('issued', T_PATCH, {'ttl': '30d', 'scopes': ['a']}, {'ttl': '30d', 'scopes': ['a', 'b']}, 'present'),
+    'engine-issued-replace': ('issued', T_ISSUE, {'ttl': '3d'}, {'ttl': '30d', 'rotate_before': '7d'}, 'present'),
+    'engine-issued-retire': ('issued', T_REVOKE, {'ttl': '3d'}, {'ttl': '30d', 'rotate_before': '7d'}, 'present'),
 }
+ENGINE = 'ory.network.ory_api_key_bootstrap'
 
 # (operation, fault) pairs that cannot converge yet when the fault repeats more often than ``retries``, with the reason.
 # None today: a replacement whose retire step failed for good is finished by the next run (the key modules retire the
@@ -83,6 +93,11 @@ KNOWN_GAPS = set()
 
 def task_args(op, name, options, vault):
     kind = OPS[op][0]
+    if op.startswith('engine-'):
+        # one environment per operation, its one key stored as ``key`` like the modules' tasks
+        declared = dict(options, name=name, vault_var='key', **({'actor_id': name} if kind == 'issued' else {}))
+        return {'environment': name, 'vault_dest': vault, 'timeout': TIMEOUT, 'retries': RETRIES,
+                '%s_api_keys' % kind: [declared]}
     args = dict(options, name=name, timeout=TIMEOUT, retries=RETRIES)
     if kind == 'project':
         args['project_id'] = os.environ['ORY_PROJECT_ID']
@@ -101,11 +116,13 @@ def admin(method, path, body=None):
 def run_op(controller, fault, seed, op, work):
     """Set up, inject the fault, run the task, clear the faults, rerun twice. Returns (plan facts, results by phase)."""
     kind, endpoint, setup, options, dummy = OPS[op]
-    module = 'ory.network.ory_%s_api_key' % kind
-    name = 'f%s-%s-%d' % (fault, op, seed)
+    module = ENGINE if op.startswith('engine-') else 'ory.network.ory_%s_api_key' % kind
+    name = 'f%s-%s-%d' % (fault, op.replace('engine-', 'e-'), seed)
     times = random.Random('%s/%s/%d' % (fault, op, seed)).randint(1, RETRIES + 2)
     vault = os.path.join(work, 'vault', '%s.yml' % name)
-    facts = {'name': name, 'times': times, 'vault': vault, 'kind': kind, 'secrets': []}
+    facts = {'name': name, 'times': times, 'vault': vault, 'kind': kind, 'secrets': [],
+             # the engine names its keys "<environment>:<name>" (name_prefix), the environment here being the op's name
+             'live_name': '%s:%s' % (name, name) if module == ENGINE else name}
     results = {}
     if setup is not None:
         result = controller.run(module, task_args(op, name, setup, vault))
@@ -162,13 +179,13 @@ def headers(variable):
     return {'Authorization': 'Bearer ' + os.environ[variable]}
 
 
-def live_keys(kind, name):
+def live_keys(kind, name, actor_id):
     if kind == 'project':
         keys = requests.get('%s/projects/%s/tokens' % (os.environ['ORY_CONSOLE_API_URL'], os.environ['ORY_PROJECT_ID']),
                             headers=headers('ORY_WORKSPACE_API_KEY'), timeout=10).json()
         return [k for k in keys if k.get('name') == name]
     keys = requests.get(project_url() + '/v2alpha1/admin/issuedApiKeys', headers=headers('ORY_PROJECT_API_KEY'), timeout=10,
-                        params={'filter': 'actor_id="%s" AND status=KEY_STATUS_ACTIVE' % name, 'page_size': 1000}).json()
+                        params={'filter': 'actor_id="%s" AND status=KEY_STATUS_ACTIVE' % actor_id, 'page_size': 1000}).json()
     return [k for k in keys.get('issued_api_keys') or [] if k.get('name') == name]
 
 
@@ -194,7 +211,7 @@ def clear_message(msg):
 
 def check(fault, seed, op, facts, phases):
     kind, state = facts['kind'], OPS[op][4]
-    keys = live_keys(kind, facts['name'])
+    keys = live_keys(kind, facts['live_name'], facts['name'])
     stored = decrypt(facts['vault'])
     secrets = ([stored['key']] if stored.get('key') else []) + facts['secrets']
     meta = stored.get('key_meta') or {}
@@ -227,12 +244,12 @@ def main():
     with concurrent.futures.ProcessPoolExecutor(max_workers=args.jobs, mp_context=context) as pool:
         for found in pool.map(run_one, jobs):
             rows.extend(found)
-    print('%-16s %5s %9s %10s %12s %14s %10s' % ('operation', 'runs', 'converged', 'duplicates', 'lost secrets', 'unclear errors',
+    print('%-22s %5s %9s %10s %12s %14s %10s' % ('operation', 'runs', 'converged', 'duplicates', 'lost secrets', 'unclear errors',
                                                  'known gaps'))
     failures = []
     for op in ops + ['total']:
         mine = [r for r in rows if op in (r['op'], 'total')]
-        print('%-16s %5d %9d %10d %12d %14d %10d' % (
+        print('%-22s %5d %9d %10d %12d %14d %10d' % (
             op, len(mine), sum(r['converged'] for r in mine), sum(r['duplicates'] for r in mine), sum(r['lost'] for r in mine),
             sum(r['unclear'] for r in mine), sum(r['known_gap'] and not r['converged'] for r in mine)))
     for row in rows:
