@@ -365,8 +365,12 @@ class Step:
         return 'Step(%s %s %s: %s)' % (self.plane, self.name, self.action, self.reason)
 
 
+def _id_field(plane):
+    return 'id' if plane == 'project' else 'key_id'
+
+
 def _id(plane, key):
-    return key.get('id') if plane == 'project' else key.get('key_id')
+    return key.get(_id_field(plane))
 
 
 def _expiry(plane, key):
@@ -455,7 +459,7 @@ def plan_key(decl, live, view, at, environment=None, on_missing_secret='rotate',
         key = current[0]
         action, reason, changes = _kept_key_action(decl, key, at)
         waiting = None
-        duplicates = leftovers_beside(usable, stored_id, 'id' if plane == 'project' else 'key_id')
+        duplicates = leftovers_beside(usable, stored_id, _id_field(plane))
         for other in usable:
             if other is not key and previous and _id(plane, other) == previous['key_id']:
                 due, why = previous_due(previous, server_at or at, retire_previous, key)

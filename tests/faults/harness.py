@@ -16,6 +16,8 @@ import sys
 import threading
 from unittest import mock
 
+import requests
+
 from ansible.module_utils import basic
 from ansible.parsing.dataloader import DataLoader
 from ansible.parsing.vault import VaultSecret
@@ -59,6 +61,13 @@ def emulator_env(info):
         'ORY_PROJECT_SLUG': info['project_slug'],
         'ORY_EMULATOR_ADMIN_URL': info['admin_url'],
     }
+
+
+def active_issued_keys(project_url, project_api_key, actor_id):
+    """The actor's active issued keys, as the Talos API lists them (one page: the fault tests stay far below 1000 keys)."""
+    answer = requests.get(project_url + '/v2alpha1/admin/issuedApiKeys', headers={'Authorization': 'Bearer ' + project_api_key},
+                          params={'filter': 'actor_id="%s" AND status=KEY_STATUS_ACTIVE' % actor_id, 'page_size': 1000}, timeout=10)
+    return answer.json().get('issued_api_keys') or []
 
 
 def run_module(name, args, environ=None):

@@ -88,46 +88,33 @@ def kill_after_create(emulator, command, work, env):
     the key is live and its secret is lost with the process. The wrapper sits in this test, around the emulator's route."""
     target = {}
     routes = emulator.talos_routes
-    for index, (method, regex, template, handler) in enumerate(routes):
-        if method == 'POST' and template.endswith('/issuedApiKeys'):
-            def create_then_kill(req, _handler=handler):
-                response = _handler(req)
-                pid = target.pop('pid', None)
-                if pid is not None:
-                    target['killed'] = kill_tree(pid)
-                return response
-            routes[index] = (method, regex, template, create_then_kill)
-            original = (index, handler)
+    index = next(i for i, route in enumerate(routes) if route[0] == 'POST' and route[2].endswith('/issuedApiKeys'))
+    method, regex, template, handler = saved = routes[index]
+
+    def create_then_kill(req):
+        response = handler(req)
+        pid = target.pop('pid', None)
+        if pid is not None:
+            target['killed'] = kill_tree(pid)
+        return response
+
+    routes[index] = (method, regex, template, create_then_kill)
     try:
         proc = subprocess.Popen(command, cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         target['pid'] = proc.pid
         proc.wait()
     finally:
-        index, handler = original
-        routes[index] = routes[index][:3] + (handler,)
+        routes[index] = saved
     if not target.get('killed'):
         raise SystemExit('kill after the create: the playbook created no key, so nothing was killed')
     return '%d processes killed' % target['killed']
 
 
-def active_issued_keys(info):
-    keys, token = [], None
-    while True:
-        params = {'page_size': 500, **({'page_token': token} if token else {})}
-        page = requests.get(info['project_url'] + '/v2alpha1/admin/issuedApiKeys', params=params, timeout=10,
-                            headers={'Authorization': 'Bearer ' + info['project_api_key']}).json()
-        keys.extend(page.get('issued_api_keys') or [])
-        token = page.get('next_page_token')
-        if not token:
-            break
-    return [k for k in keys if k.get('status') == 'KEY_STATUS_ACTIVE']
-
-
-def check_one_live_key_each(info, data, variables, what):
+def check_one_live_key_each(info, data, variables, actor_id, what):
     """Each variable's key name has exactly one active key, the one whose secret the file holds: no kill left a live key
     whose secret nobody holds."""
-    active = active_issued_keys(info)
+    active = harness.active_issued_keys(info['project_url'], info['project_api_key'], actor_id)
     for var in variables:
         meta = data.get(var + '_meta') or {}
         live = sorted(k['key_id'] for k in active if k.get('name') == meta.get('name'))
@@ -161,7 +148,7 @@ def engine_kill(emulator, info, work, env, password):
     run('engine: the run after the kill')
     with open(vault, 'rb') as handle:
         data = yaml.safe_load(VaultLib(SECRETS).decrypt(handle.read()))
-    check_one_live_key_each(info, data, sorted(k[:-5] for k in data if str(k).endswith('_meta')), 'engine')
+    check_one_live_key_each(info, data, sorted(k[:-5] for k in data if str(k).endswith('_meta')), 'kill-engine', 'engine')
     return killed
 
 
@@ -307,7 +294,7 @@ def main():
             final = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, check=False)
             if final.returncode != 0:
                 raise SystemExit('the playbook run after the kills failed:\n' + final.stdout[-2000:])
-            check_one_live_key_each(info, read(path)[1], ['kill_0', 'kill_1', 'kill_2'], 'after the kills')
+            check_one_live_key_each(info, read(path)[1], ['kill_0', 'kill_1', 'kill_2'], 'kill-test', 'after the kills')
             killed = engine_kill(server.emulator, info, work, env, password)
             print('the bootstrap role killed right after Ory committed a replacement (%s): the next run succeeded, each key '
                   'has one active key, the stored one' % killed)

@@ -184,9 +184,8 @@ def live_keys(kind, name, actor_id):
         keys = requests.get('%s/projects/%s/tokens' % (os.environ['ORY_CONSOLE_API_URL'], os.environ['ORY_PROJECT_ID']),
                             headers=headers('ORY_WORKSPACE_API_KEY'), timeout=10).json()
         return [k for k in keys if k.get('name') == name]
-    keys = requests.get(project_url() + '/v2alpha1/admin/issuedApiKeys', headers=headers('ORY_PROJECT_API_KEY'), timeout=10,
-                        params={'filter': 'actor_id="%s" AND status=KEY_STATUS_ACTIVE' % actor_id, 'page_size': 1000}).json()
-    return [k for k in keys.get('issued_api_keys') or [] if k.get('name') == name]
+    keys = harness.active_issued_keys(project_url(), os.environ['ORY_PROJECT_API_KEY'], actor_id)
+    return [k for k in keys if k.get('name') == name]
 
 
 def holds(kind, key, secrets, meta):
